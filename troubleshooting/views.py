@@ -1,0 +1,48 @@
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .access import catalog_reader
+from .catalog.vocabulary import CATEGORIES
+from .forms import CatalogFilterForm
+from .models import Article
+
+
+def _category_counts(filters: dict) -> list[dict]:
+    """Articles per category under the current severity/component filters."""
+    rows = (
+        Article.objects.filtered(severity=filters["severity"], component=filters["component"])
+        .values("category")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["category"]: row["n"] for row in rows}
+    return [
+        {"value": value, "label": label, "count": counts.get(value, 0), "active": filters["category"] == value}
+        for value, label in CATEGORIES.items()
+    ]
+
+
+@require_GET
+@catalog_reader
+def catalog(request):
+    form = CatalogFilterForm(request.GET)
+    filters = form.filters() if form.is_valid() else {"category": "", "severity": "", "component": ""}
+    articles = Article.objects.filtered(**filters).in_display_order()
+    context = {
+        "form": form,
+        "filters": filters,
+        "articles": articles,
+        "category_counts": _category_counts(filters),
+        "total": Article.objects.count(),
+    }
+    template = "troubleshooting/catalog.html"
+    if request.htmx:
+        template += "#catalog-results"
+    return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+@require_GET
+@catalog_reader
+def article(request, slug):
+    article = get_object_or_404(Article.objects.prefetch_related("symptoms"), slug=slug)
+    return render(request, "troubleshooting/article.html", {"article": article})
