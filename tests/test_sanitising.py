@@ -44,3 +44,9 @@ def test_code_blocks_keep_their_text_and_get_a_copy_button():
 def test_a_code_class_that_is_not_a_language_is_dropped():
     html = render_markdown('<pre><code class="evil" onmouseover="x()">x</code></pre>')
     assert 'class="evil"' not in html and "onmouseover" not in html
+
+
+def test_backticks_in_summaries_become_code_and_html_stays_escaped():
+    from troubleshooting.templatetags.meshkb import inline_code
+
+    assert inline_code("set `tls.mode` <b>now</b>") == "set <code>tls.mode</code> &lt;b&gt;now&lt;/b&gt;"

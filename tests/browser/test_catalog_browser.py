@@ -1,0 +1,50 @@
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def shipped_catalog(transactional_db):
+    call_command("loadarticles", stdout=open("/dev/null", "w"))
+
+
+def test_a_reader_filters_the_catalog_opens_an_article_and_copies_its_yaml(page, shipped_catalog, screenshot):
+    page.goto("/")
+    assert page.locator(".article-card").count() >= 31
+    screenshot(page, "catalog")
+
+    page.select_option("#id_category", "gateway")  # htmx swaps the results in place
+    page.wait_for_url("**/?category=gateway*")
+    cards = page.locator(".article-card")
+    assert cards.count() >= 2
+    assert set(cards.evaluate_all("cards => cards.map(c => c.querySelector('.badge.category').textContent)")) == {
+        "Gateways & ingress"
+    }
+
+    page.locator('.article-card[data-slug="gateway-duplicate-tls-host"] .card-title a').click()
+    page.wait_for_url("**/articles/gateway-duplicate-tls-host/")
+    assert "istiod drops" in page.locator("h1").inner_text()
+    screenshot(page, "article")
+
+    block = page.locator("#fix .codeblock[data-language='yaml']").first
+    button = block.locator("button.copy-button")
+    button.click()
+    expect(button).to_have_text("Copied!")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == block.locator("pre").text_content()
+    assert copied.startswith("apiVersion: networking.istio.io/v1\nkind: Gateway")
+    screenshot(page, "article-copied")
+
+
+def test_the_catalog_filters_work_without_javascript(browser, live_server, shipped_catalog):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/")
+    page.select_option("#id_severity", "critical")
+    page.click("text=Apply filters")
+    page.wait_for_url("**/?*severity=critical*")
+    severities = page.locator(".article-card .badge.severity").all_text_contents()
+    assert severities and set(severities) == {"Critical"}
+    context.close()
