@@ -18,7 +18,12 @@ class CatalogFilterForm(forms.Form):
     def filters(self) -> dict:
         return {key: self.cleaned_data.get(key) or "" for key in ("category", "severity", "component")}
 
-    def first_error(self) -> str:
-        """One line naming the bad parameter, e.g. ``severity: Select a valid choice...``."""
-        field, errors = next(iter(self.errors.items()))
-        return f"{field}: {errors[0]}"
+
+class SearchForm(forms.Form):
+    """A pasted error. Any text is accepted; the search cuts very long pastes itself."""
+
+    q = forms.CharField(required=False, strip=False)
+    limit = forms.IntegerField(min_value=1, max_value=50, required=False)
+
+    def query(self) -> str:
+        return self.cleaned_data.get("q") or ""

@@ -10,9 +10,15 @@ from django.utils.safestring import mark_safe
 from .catalog.parser import ArticleSource
 from .catalog.vocabulary import CATEGORIES, COMPONENTS, RESPONSE_FLAGS, SECTIONS, SEEN_IN, SEVERITIES
 from .markup import render_markdown
+from .search.index import INDEX_VERSION, build_search_fields
 from .versions import AffectedVersions
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+def stored_hash(source: ArticleSource) -> str:
+    """The file's hash plus the search index version: a new normaliser re-indexes everything."""
+    return f"{source.source_hash[:56]}:idx{INDEX_VERSION}"
 
 
 @dataclass
@@ -49,11 +55,12 @@ class ArticleQuerySet(models.QuerySet):
     def sync(self, sources: list[ArticleSource]) -> SyncResult:
         """Make the table match the parsed files: create, update, and remove in one transaction."""
         result = SyncResult()
-        with transaction.atomic():
+        using = self.db
+        with transaction.atomic(using=using):
             existing = {article.slug: article for article in self.select_for_update()}
             for source in sources:
                 article = existing.pop(source.slug, None)
-                if article is not None and article.source_hash == source.source_hash:
+                if article is not None and article.source_hash == stored_hash(source):
                     result.unchanged += 1
                     continue
                 if article is None:
@@ -61,10 +68,12 @@ class ArticleQuerySet(models.QuerySet):
                     result.created += 1
                 else:
                     result.updated += 1
-                article.apply_source(source)
+                article.apply_source(source, using=using)
             for article in existing.values():
-                article.delete()
+                article.delete(using=using)
                 result.removed += 1
+            if result.created or result.updated or result.removed:
+                SearchTerm.rebuild(using=using)
         return result
 
 
@@ -90,6 +99,13 @@ class Article(models.Model):
     snippets = models.JSONField(default=list)
     source_path = models.CharField(max_length=500)
     source_hash = models.CharField(max_length=64)
+    # Search index inputs, derived from the fields above when the article is loaded: the
+    # normalised terms of the symptoms, codes and text, which the database's full-text
+    # index (FTS5 / tsvector, see migration 0002) indexes, and the terms per field.
+    search_symptoms = models.TextField(default="", editable=False)
+    search_codes = models.TextField(default="", editable=False)
+    search_body = models.TextField(default="", editable=False)
+    search_terms = models.JSONField(default=dict, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -104,7 +120,7 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("article", args=[self.slug])
 
-    def apply_source(self, source: ArticleSource) -> None:
+    def apply_source(self, source: ArticleSource, using: str = "default") -> None:
         """Copy a parsed file into this row and replace its symptoms."""
         self.title = source.title
         self.summary = source.summary
@@ -122,12 +138,25 @@ class Article(models.Model):
             for s in source.snippets
         ]
         self.source_path = source.path
-        self.source_hash = source.source_hash
-        self.save()
-        self.symptoms.all().delete()
-        Symptom.objects.bulk_create(
-            Symptom(article=self, position=index, text=s["text"], seen_in=s["seen_in"], note=s["note"])
-            for index, s in enumerate(source.symptoms)
+        self.source_hash = stored_hash(source)
+        fields = build_search_fields(
+            title=source.title,
+            summary=source.summary,
+            sections=source.sections,
+            symptoms=[s["text"] for s in source.symptoms],
+            analyzer_codes=source.analyzer_codes,
+            response_flags=source.response_flags,
+        )
+        self.search_symptoms = fields.symptoms_text
+        self.search_codes = fields.codes_text
+        self.search_body = fields.body_text
+        # Space-joined strings: a query splits a few of them, which is much faster than decoding lists.
+        self.search_terms = {name: " ".join(terms) for name, terms in fields.terms.items()}
+        self.save(using=using)
+        Symptom.objects.using(using).filter(article=self).delete()
+        Symptom.objects.using(using).bulk_create(
+            Symptom(article=self, position=index, text=s["text"], seen_in=s["seen_in"], note=s["note"], tokens=tokens)
+            for index, (s, tokens) in enumerate(zip(source.symptoms, fields.symptom_tokens))
         )
 
     @property
@@ -199,6 +228,7 @@ class Symptom(models.Model):
     text = models.TextField()
     seen_in = models.CharField(max_length=32, choices=list(SEEN_IN.items()))
     note = models.TextField(blank=True)
+    tokens = models.JSONField(default=list, editable=False)  # the text, normalised for search
 
     class Meta:
         ordering = ["article", "position"]
@@ -213,3 +243,32 @@ class Symptom(models.Model):
 
     def to_dict(self) -> dict:
         return {"text": self.text, "seen_in": self.seen_in, "note": self.note}
+
+
+class SearchTerm(models.Model):
+    """How many articles contain a term: the rarer, the more a match on it means."""
+
+    term = models.CharField(max_length=200, unique=True)
+    articles = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.articles})"
+
+    @classmethod
+    def rebuild(cls, using: str = "default") -> None:
+        counts: dict[str, int] = {}
+        rows = Article.objects.using(using).values_list("id", "search_terms", "search_codes").iterator(chunk_size=2000)
+        symptom_tokens: dict[int, set[str]] = {}
+        symptoms = Symptom.objects.using(using).values_list("article_id", "tokens")
+        for article_id, tokens in symptoms.iterator(chunk_size=5000):
+            symptom_tokens.setdefault(article_id, set()).update(tokens)
+        for article_id, terms, codes in rows:
+            distinct = set(codes.split()) | symptom_tokens.get(article_id, set())
+            for text in terms.values():
+                distinct.update(text.split())
+            for term in distinct:
+                counts[term] = counts.get(term, 0) + 1
+        cls.objects.using(using).all().delete()
+        cls.objects.using(using).bulk_create(
+            (cls(term=term[:200], articles=n) for term, n in counts.items() if len(term) <= 200), batch_size=2000
+        )

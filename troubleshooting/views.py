@@ -1,11 +1,12 @@
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .access import catalog_reader
 from .catalog.vocabulary import CATEGORIES
-from .forms import CatalogFilterForm
+from .forms import CatalogFilterForm, SearchForm
 from .models import Article
+from .search.engine import search as search_articles
 
 
 def _category_counts(filters: dict) -> list[dict]:
@@ -46,3 +47,20 @@ def catalog(request):
 def article(request, slug):
     article = get_object_or_404(Article.objects.prefetch_related("symptoms"), slug=slug)
     return render(request, "troubleshooting/article.html", {"article": article})
+
+
+@require_http_methods(["GET", "POST"])
+@catalog_reader
+def search(request):
+    """The search page (GET for links and the header box, POST for big pastes).
+
+    One view, three renderings: the full page, its results fragment (the paste form), and
+    the compact list under the header box, chosen by the element htmx targets.
+    """
+    form = SearchForm(request.POST if request.method == "POST" else request.GET)
+    query = form.query() if form.is_valid() else ""
+    result = search_articles(query) if query.strip() else None
+    template = "troubleshooting/search.html"
+    if request.htmx:
+        template += "#header-results" if request.htmx.target == "header-results" else "#search-results"
+    return render(request, template, {"form": form, "query": query, "result": result, "nav": "search"})

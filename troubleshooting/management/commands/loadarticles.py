@@ -17,8 +17,9 @@ class Command(MeshkbCommand):
             help="article folder to load (repeatable; default: the bundled folder plus MESHKB_EXTRA_ARTICLE_DIRS)",
         )
         parser.add_argument("--check", action="store_true", help="validate the files only; do not touch the database")
+        parser.add_argument("--database", default="default", help="database alias to load into (default: default)")
 
-    def handle(self, *args, dirs=None, check=False, **options):
+    def handle(self, *args, dirs=None, check=False, database="default", **options):
         try:
             sources = parse_catalog(dirs or settings.ARTICLE_DIRS)
         except ArticleError as exc:
@@ -26,5 +27,5 @@ class Command(MeshkbCommand):
         if check:
             self.stdout.write(f"{len(sources)} articles are valid")
             return
-        result = Article.objects.sync(sources)
+        result = Article.objects.using(database).sync(sources)
         self.stdout.write(f"articles: {result}")
