@@ -24,6 +24,22 @@ spec:
 """
 
 
+TCP_PAIR = """apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: db-a, namespace: data, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 31400, name: tcp, protocol: TCP}, hosts: [a.db.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: db-b, namespace: data, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 31400, name: tcp, protocol: TCP}, hosts: [b.db.example.com]}]
+"""
+
+
 def test_a_plain_http_server_on_a_tls_port_is_accepted_once_like_istiod_does():
     # istiod's nonPlainTextGatewayPortsBindMap only starts counting at the second server
     assert run(docs_from_yaml(GATEWAYS), "MKB-101") == []
@@ -68,21 +84,7 @@ def test_http_and_tcp_on_one_port_drop_the_later_server():
 
 
 def test_two_tcp_servers_on_one_port_are_merged_by_the_fix():
-    docs = docs_from_yaml("""
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata: {name: db-a, namespace: data, creationTimestamp: "2024-01-01T00:00:00Z"}
-        spec:
-          selector: {istio: ingressgateway}
-          servers: [{port: {number: 31400, name: tcp, protocol: TCP}, hosts: [a.db.example.com]}]
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata: {name: db-b, namespace: data, creationTimestamp: "2024-01-02T00:00:00Z"}
-        spec:
-          selector: {istio: ingressgateway}
-          servers: [{port: {number: 31400, name: tcp, protocol: TCP}, hosts: [b.db.example.com]}]
-    """)
+    docs = docs_from_yaml(TCP_PAIR)
     [f] = run(docs, "MKB-101")
     assert str(f.resource) == "Gateway data/db-b"
     [gw] = f.remediation.objects

@@ -20,6 +20,8 @@ spec:
   gateways: [edge/public]
   http: [{route: [{destination: {host: frontend}}]}]
 """
+MISSING_GATEWAY = BASE.replace("gateways: [edge/public]", "gateways: [public]")
+FOREIGN_HOST = BASE.replace("hosts: [shop.example.com]", "hosts: [shop.example.org]")
 
 
 def test_a_matching_host_in_an_allowed_namespace_is_fine():
@@ -39,7 +41,7 @@ def test_the_gateways_namespace_restriction_applies():
 
 
 def test_a_missing_gateway_is_an_error_and_points_at_the_one_in_another_namespace():
-    docs = docs_from_yaml(BASE.replace("gateways: [edge/public]", "gateways: [public]"))
+    docs = docs_from_yaml(MISSING_GATEWAY)
     [f] = run(docs, "MKB-103")
     assert f.severity == "error"
     assert "Gateway shop/public" in f.message
@@ -55,7 +57,7 @@ def test_the_mesh_gateway_is_not_a_reference():
 
 
 def test_the_host_fix_adds_the_host_to_the_gateway_and_round_trips():
-    docs = docs_from_yaml(BASE.replace("hosts: [shop.example.com]", "hosts: [shop.example.org]"))
+    docs = docs_from_yaml(FOREIGN_HOST)
     [f] = run(docs, "MKB-103")
     [gw] = f.remediation.objects
     assert gw["spec"]["servers"][0]["hosts"][-1] == "shop/shop.example.org"
