@@ -32,3 +32,7 @@ def alice(django_user_model):
 @pytest.fixture
 def staff(django_user_model):
     return django_user_model.objects.create_user("sam", password="sam-password", is_staff=True)
+
+
+# A Kubernetes API emulator for live-cluster tests (real client, real HTTP); see tests/k8s_emulator.py.
+from tests.k8s_emulator import k8s_emulator  # noqa: E402,F401

@@ -1,0 +1,234 @@
+"""Build a snapshot from files: ``kubectl get -o yaml|json`` output, manifests, directories, stdin.
+
+Accepted: one JSON object, several concatenated JSON objects, multi-document YAML, ``kind: List``
+(also nested Lists and typed lists such as ``PodList`` whose items carry no kind), directories
+(``*.yaml``, ``*.yml``, ``*.json``, recursively) and ``-`` for stdin.
+
+Bad input never raises anything but :class:`LoadError`, whose message is one line naming the file:
+binary data, text that is neither JSON nor YAML, YAML that holds no Kubernetes objects, alias and
+merge-key bombs, nesting too deep, files above the size limit. Problems inside otherwise good input
+(an object without a name, a field of the wrong type, duplicates) become counted warnings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from .snapshot import BadObject, Snapshot, SnapshotBuilder
+
+try:  # libyaml bindings: an order of magnitude faster than the pure-Python parser
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+MAX_INPUT_BYTES = 2 * 1024**3
+MAX_MERGED_KEYS = 1_000_000
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class LoadError(Exception):
+    """Input the scanner cannot use; the message is one line for the user."""
+
+
+class _GuardedLoader(_BaseLoader):
+    """Used only when the text defines YAML anchors: bounds what aliases and merge keys can expand to."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._merged = 0
+
+    def flatten_mapping(self, node):
+        super().flatten_mapping(node)
+        self._merged += len(node.value)
+        if self._merged > MAX_MERGED_KEYS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"YAML merge keys expand to more than {MAX_MERGED_KEYS} entries (a merge-key bomb?)",
+                node.start_mark)
+
+
+def load_paths(paths, *, stdin=None, builder: SnapshotBuilder | None = None, now=None) -> Snapshot:
+    """Load every path (file, directory or ``-``) into one snapshot."""
+    paths = list(paths)
+    if not paths:
+        raise LoadError("no input: give --file PATH (a file, a directory, or - for stdin)")
+    if paths.count("-") > 1:
+        raise LoadError("stdin (-) can be read only once")
+    builder = builder or SnapshotBuilder(", ".join("stdin" if p == "-" else str(p) for p in paths))
+    for path in paths:
+        if path == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            data = stream.read()
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            load_bytes(data, "stdin", builder)
+            continue
+        p = Path(path)
+        if p.is_dir():
+            _load_dir(p, builder)
+        else:
+            load_bytes(_read(p), str(path), builder)
+    return builder.build(now=now)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise LoadError(f"{path}: {size / 1024**2:.0f} MB is more than the {MAX_INPUT_BYTES // 1024**2} MB limit")
+        with path.open("rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise LoadError(f"{path}: no such file or directory") from None
+    except IsADirectoryError:
+        raise LoadError(f"{path}: is a directory") from None
+    except PermissionError:
+        raise LoadError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise LoadError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _load_dir(directory: Path, builder: SnapshotBuilder) -> None:
+    files = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files.extend(Path(root) / n for n in sorted(names) if n.endswith(MANIFEST_SUFFIXES) and not n.startswith("."))
+    if not files:
+        raise LoadError(f"{directory}: no .yaml, .yml or .json files in this directory")
+    for file in files:
+        try:
+            load_bytes(_read(file), str(file), builder)
+        except LoadError as exc:
+            # one bad manifest in a folder of many is reported, not fatal
+            builder.warnings.add("skipped unreadable files in directories", str(exc))
+
+
+def load_bytes(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
+    """Parse one input and add its objects to ``builder``; returns the number of objects."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise LoadError(f"{origin}: more than the {MAX_INPUT_BYTES // 1024**2} MB limit")
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise LoadError(f"{origin}: not valid UTF-16 text") from None
+        head = data[:8192]
+    elif b"\x00" in head:
+        raise LoadError(f"{origin}: binary data, not YAML or JSON")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    first = data.lstrip()[:1]
+    if not first:
+        raise LoadError(f"{origin}: empty input")
+    before = builder.non_objects
+    try:
+        if first in (b"{", b"["):
+            count = _load_json(data, origin, builder)
+        else:
+            count = _load_yaml(data, origin, builder)
+    except BadObject as exc:
+        raise LoadError(f"{origin}: {exc}") from None
+    except RecursionError:
+        raise LoadError(f"{origin}: nested too deeply to be a Kubernetes object") from None
+    except MemoryError:
+        raise LoadError(f"{origin}: too large to load into memory") from None
+    if count == 0:
+        if builder.non_objects > before:
+            raise LoadError(f"{origin}: no Kubernetes objects (documents need kind, apiVersion and metadata; "
+                            "expected kubectl get -o yaml|json output or manifests)")
+        raise LoadError(f"{origin}: no Kubernetes objects in this input")
+    return count
+
+
+def _load_json(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
+    try:
+        doc = json.loads(data)
+    except UnicodeDecodeError:
+        raise LoadError(f"{origin}: not valid UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            return _load_json_stream(data, origin, builder)
+        try:  # YAML flow style also starts with { or [
+            return _load_yaml(data, origin, builder)
+        except LoadError:
+            raise LoadError(f"{origin}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    return _add_top(doc, origin, builder)
+
+
+def _load_json_stream(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
+    """Several JSON documents one after the other (``kubectl get a -o json; kubectl get b -o json``)."""
+    text = data.decode("utf-8")
+    decoder = json.JSONDecoder()
+    pos, count, end = 0, 0, len(text)
+    while True:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos >= end:
+            return count
+        try:
+            doc, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{origin}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        count += _add_top(doc, origin, builder)
+
+
+def _add_top(doc, origin: str, builder: SnapshotBuilder) -> int:
+    if type(doc) is list:  # a bare array of objects
+        count = 0
+        for i in range(len(doc)):
+            count += builder.add(doc[i], origin)
+            doc[i] = None
+        return count
+    return builder.add(doc, origin)
+
+
+def _load_yaml(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
+    guarded = b"&" in data  # anchors (and so aliases and merges) are possible only with '&'
+    loader = _GuardedLoader if guarded else _BaseLoader
+    count = 0
+    try:
+        for doc in yaml.load_all(data, Loader=loader):
+            if guarded and _repeats_containers(doc):
+                raise LoadError(f"{origin}: YAML aliases repeat whole Lists (an alias bomb?); refusing to expand")
+            count += _add_top(doc, origin, builder)
+    except yaml.YAMLError as exc:
+        raise LoadError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from None
+    return count
+
+
+def _repeats_containers(doc) -> bool:
+    """True when the same ``items`` list is reached twice (aliases used to multiply a List)."""
+    seen = set()
+    stack = [doc]
+    steps = 0
+    while stack:
+        node = stack.pop()
+        steps += 1
+        if steps > 1_000_000:
+            return True
+        if type(node) is dict:
+            items = node.get("items")
+            if type(items) is list:
+                if id(items) in seen:
+                    return True
+                seen.add(id(items))
+                stack.extend(i for i in items if type(i) is dict and "items" in i)
+        elif type(node) is list:
+            stack.extend(i for i in node if type(i) is dict and "items" in i)
+    return False
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    position = getattr(exc, "position", None)
+    if position is not None:
+        return f"{problem} (at byte {position})"
+    return str(problem)

@@ -1,0 +1,174 @@
+"""Small mesh semantics shared by several detectors (proxy config, DestinationRules, mTLS)."""
+
+from __future__ import annotations
+
+import yaml
+
+from . import hosts as _hosts
+from . import protocol as proto
+from .findings import Ref
+from .snapshot import Obj, Snapshot
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml_text(text) -> dict | None:
+    """A small YAML/JSON document embedded in an annotation or ConfigMap; None when it is not a map."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        value = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def truthy(value) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def workload(snapshot: Snapshot, ref: Ref) -> Obj | None:
+    return snapshot.get(ref.kind, ref.namespace, ref.name)
+
+
+def is_gateway_pod(pod: Obj) -> bool:
+    if pod.spec["router"]:
+        return True
+    if pod.spec["sidecar"] != "container":
+        return False
+    value = pod.labels.get("istio", "")
+    return "gateway" in value
+
+
+def ports_of(se: Obj) -> list[dict]:
+    return [p for p in se.spec.get("ports") or () if isinstance(p, dict)]
+
+
+def se_port_protocol(port: dict) -> str:
+    return proto.parse(port.get("protocol")) if port.get("protocol") else ""
+
+
+def auto_allocation(snapshot: Snapshot) -> bool:
+    """DNS proxying with address auto-allocation on (mesh ``defaultConfig.proxyMetadata``), as IST0134 checks."""
+    meta = (snapshot.mesh_config().get("defaultConfig") or {}).get("proxyMetadata") or {}
+    if not isinstance(meta, dict):
+        return False
+    return truthy(meta.get("ISTIO_META_DNS_CAPTURE")) and truthy(meta.get("ISTIO_META_DNS_AUTO_ALLOCATE"))
+
+
+def se_has_addresses(snapshot: Snapshot, se: Obj) -> bool:
+    if se.spec.get("addresses"):
+        return True
+    if auto_allocation(snapshot):
+        return True
+    extra = se.extra or {}
+    return bool(extra.get("status_addresses"))
+
+
+# --- DestinationRules ---------------------------------------------------------------------
+
+
+def _port_settings(tp: dict, number) -> dict | None:
+    for item in tp.get("portLevelSettings") or ():
+        if isinstance(item, dict) and (item.get("port") or {}).get("number") == number:
+            return item
+    return None
+
+
+def tcp_keepalive(dr: Obj, number=None):
+    """The ``tcpKeepalive`` a DestinationRule sets for a port (port-level first), or None."""
+    tp = dr.spec.get("trafficPolicy") or {}
+    item = _port_settings(tp, number) if number is not None else None
+    for source in (item, tp):
+        if not source:
+            continue
+        keep = ((source.get("connectionPool") or {}).get("tcp") or {}).get("tcpKeepalive")
+        if keep is not None:
+            return keep
+    return None
+
+
+def tls_settings(dr: Obj, number=None, subset: str | None = None) -> dict | None:
+    """The client TLS settings a DestinationRule applies to a port (subset, then port level, then top)."""
+    layers = []
+    if subset:
+        for s in dr.spec.get("subsets") or ():
+            if s.get("name") == subset:
+                layers.append(s.get("trafficPolicy") or {})
+    layers.append(dr.spec.get("trafficPolicy") or {})
+    for tp in layers:
+        item = _port_settings(tp, number) if number is not None else None
+        if item and item.get("tls"):
+            return item.get("tls")
+        if tp.get("tls"):
+            return tp.get("tls")
+    return None
+
+
+def effective_destination_rule(snapshot: Snapshot, host: str, client_namespace: str) -> Obj | None:
+    found = snapshot.destination_rules_for(host, client_namespace)
+    return found[0] if found else None
+
+
+def dr_object(dr: Obj, spec: dict) -> dict:
+    return {"apiVersion": dr.api_version or "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": dr.metadata(), "spec": spec}
+
+
+def istio_object(obj: Obj, spec: dict) -> dict:
+    return {"apiVersion": obj.api_version or "networking.istio.io/v1", "kind": obj.kind,
+            "metadata": obj.metadata(), "spec": spec}
+
+
+def unique_name(snapshot: Snapshot, kind: str, namespace: str, base: str) -> str:
+    name, i = base[:63].rstrip("-"), 2
+    while snapshot.get(kind, namespace, name) is not None:
+        name = f"{base[:60].rstrip('-')}-{i}"
+        i += 1
+    return name
+
+
+# --- PeerAuthentication -------------------------------------------------------------------
+
+
+def _pa_selector(pa: Obj) -> dict:
+    return ((pa.spec.get("selector") or {}).get("matchLabels")) or {}
+
+
+def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[str, Obj | None]:
+    """The effective mTLS mode for a workload port: workload policy > namespace > mesh root; default PERMISSIVE."""
+    root = snapshot.root_namespace
+    workload_pas = []
+    namespace_pa = None
+    for pa in snapshot.in_namespace("PeerAuthentication", pod.namespace):
+        sel = _pa_selector(pa)
+        if sel:
+            if all(pod.labels.get(k) == v for k, v in sel.items()):
+                workload_pas.append(pa)
+        elif namespace_pa is None or pa.order_key < namespace_pa.order_key:
+            namespace_pa = pa
+    mesh_pa = None
+    for pa in snapshot.in_namespace("PeerAuthentication", root):
+        if not _pa_selector(pa) and (mesh_pa is None or pa.order_key < mesh_pa.order_key):
+            mesh_pa = pa
+    chain = []
+    if workload_pas:
+        chain.append(sorted(workload_pas, key=lambda p: p.order_key)[0])
+    chain += [p for p in (namespace_pa, mesh_pa) if p is not None]
+    for pa in chain:
+        if port is not None and pa in workload_pas:
+            level = (pa.spec.get("portLevelMtls") or {}).get(str(port)) or (pa.spec.get("portLevelMtls") or {}).get(port)
+            if isinstance(level, dict) and level.get("mode") and level.get("mode") != "UNSET":
+                return level["mode"], pa
+        mode = (pa.spec.get("mtls") or {}).get("mode")
+        if mode and mode != "UNSET":
+            return mode, pa
+    return "PERMISSIVE", None
+
+
+def service_host(snapshot: Snapshot, svc: Obj) -> str:
+    return f"{svc.name}.{svc.namespace}.svc.{snapshot.domain}"
+
+
+def host_of(snapshot: Snapshot, host: str, namespace: str) -> str:
+    return _hosts.fqdn(host, namespace, snapshot.domain)
