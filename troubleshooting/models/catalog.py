@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
-from .catalog.parser import ArticleSource
-from .catalog.vocabulary import CATEGORIES, COMPONENTS, RESPONSE_FLAGS, SECTIONS, SEEN_IN, SEVERITIES
-from .markup import render_markdown
-from .search.index import INDEX_VERSION, build_search_fields
-from .versions import AffectedVersions
+from troubleshooting.catalog.parser import ArticleSource
+from troubleshooting.catalog.vocabulary import CATEGORIES, COMPONENTS, RESPONSE_FLAGS, SECTIONS, SEEN_IN, SEVERITIES
+from troubleshooting.markup import render_markdown
+from troubleshooting.search.index import INDEX_VERSION, build_search_fields
+from troubleshooting.versions import AffectedVersions
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
