@@ -18,7 +18,7 @@ def tokens(text: str) -> list[str]:
 
 def test_an_access_log_line_keeps_status_flags_details_and_cluster_direction():
     result = tokens(ACCESS_LOG)
-    assert result[:4] == ["get", "reviews", "http", "http_503"]
+    assert result[:4] == ["get", "reviews", "http11", "http_503"]
     assert {"flag_uf", "flag_urx", "upstream_reset_before_response_started", "connection_failure", "outbound", "port_9080"} <= set(result)
     assert not any(t.isdigit() or t.startswith(("10", "5b6e", "2026")) for t in result)
 
@@ -81,6 +81,15 @@ def test_json_field_names_and_source_locations_are_noise_but_negations_are_not()
         "router", "pool", "ready"
     ]
     assert tokens("Envoy proxy is NOT ready") == ["envoy", "proxy", "not", "ready"]
+
+
+def test_identifiers_also_give_their_words_and_http_versions_are_kept():
+    assert tokens("InvalidCertificate(ExpiredContext)") == [
+        "invalidcertificate", "invalid", "certificate", "expiredcontext", "expired", "context"
+    ]
+    assert tokens("javax.net.ssl.SSLHandshakeException") == ["javax", "net", "ssl", "sslhandshakeexception", "ssl", "handshake", "exception"]
+    assert tokens('"GET / HTTP/1.0" 426') == ["get", "http10", "http_426"]
+    assert tokens("HTTP/2 404") == ["http2", "http_404"]
 
 
 def test_upper_case_words_that_are_not_flags_stay_words():

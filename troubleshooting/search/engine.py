@@ -28,6 +28,7 @@ MAX_QUERY_TERMS = 400  # distinct tokens looked up from one paste
 MAX_INDEX_TERMS = 24  # terms sent to the full-text index, rarest first
 COMMON_TERM_SHARE = 0.2  # terms in more than this share of articles only pick candidates when nothing rarer exists
 MIN_INDEX_TERMS = 4
+MAX_INDEX_CODES = 8
 CANDIDATES = 50
 DEFAULT_LIMIT = 10
 MIN_SCORE = 1.0
@@ -155,16 +156,17 @@ def _mark(text: str, tokens: set[str]) -> str:
     return "".join(parts)
 
 
-def _index_terms(counts: dict[str, int], total: int) -> list[str]:
-    """The terms that pick candidates: the rarest first, common ones only as a fallback.
+def _index_terms(counts: dict[str, int], total: int, codes: list[str]) -> list[str]:
+    """The terms that pick candidates: codes, then the rarest words; common words only as a fallback.
 
-    A term found in most articles neither narrows the candidates nor is cheap to look up.
+    A word found in most articles neither narrows the candidates nor is cheap to look up.
     """
-    by_rarity = sorted(counts, key=lambda t: (counts[t], t))
+    by_rarity = sorted((t for t in counts if t not in codes), key=lambda t: (counts[t], t))
     rare = [t for t in by_rarity if counts[t] <= COMMON_TERM_SHARE * total]
     if len(rare) < MIN_INDEX_TERMS:
         rare = by_rarity[:MIN_INDEX_TERMS]
-    return rare[:MAX_INDEX_TERMS]
+    picked_codes = sorted(codes, key=lambda t: (counts[t], t))[:MAX_INDEX_CODES]
+    return (picked_codes + rare)[:MAX_INDEX_TERMS]
 
 
 def search(text: str, limit: int = DEFAULT_LIMIT, using: str = "default") -> SearchResult:
@@ -183,8 +185,10 @@ def search(text: str, limit: int = DEFAULT_LIMIT, using: str = "default") -> Sea
     query = _Query(normalized, counts, total)
 
     codes = [t for t in distinct if t in counts and is_code(t)]
-    index_terms = _index_terms(counts, total)
-    ids = candidate_ids(index_terms, CANDIDATES, using=using)
+    if total <= CANDIDATES:  # a small catalog: every article is a candidate
+        ids = list(Article.objects.using(using).values_list("id", flat=True))
+    else:
+        ids = candidate_ids(_index_terms(counts, total, codes), CANDIDATES, using=using)
     if not ids:
         return result
 

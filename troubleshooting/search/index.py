@@ -14,7 +14,7 @@ from .normalize import is_code, normalize
 # Enough for any real article; keeps a pathological file from bloating the index.
 MAX_BODY_TERMS = 3000
 # Bump when normalisation or these fields change: loadarticles then re-indexes every article.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 
 
 @dataclass

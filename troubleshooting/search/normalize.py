@@ -71,6 +71,9 @@ _FLAGS_RE = re.compile(r"(?<![\w-])((?:[A-Z]{2,5},)*[A-Z]{2,5})(?![\w-])")
 # (external/envoy/source/common/router/router.cc:1128, server.go:123) say where, not what.
 _JSON_KEY_RE = re.compile(r'"[A-Za-z_][\w.-]*"[ \t]*:')
 _SOURCE_FILE_RE = re.compile(r"(?<![\w./-])[\w./-]+\.(?:cc|h|go|py|java|rs|js|ts|rb|c|cpp)(?::\d+)?\b")
+# CamelCase and ACRONYMWords boundaries: InvalidCertificate, SSLHandshakeException.
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_HTTP_VERSION_RE = re.compile(r"\bHTTP/(1\.0|1\.1|2(?:\.0)?|3)\b", re.I)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 # A typed token is written into the text behind this mark, so the word splitter keeps it whole.
 TYPED = "\x1e"
@@ -157,6 +160,7 @@ def _strip_noise(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
     text = _CONTROL_RE.sub(" ", text)
     text = _SPECIALS_RE.sub(_specials, text)
+    text = _HTTP_VERSION_RE.sub(lambda m: _typed("http" + m[1].replace(".", "")[:2]), text)
     text = _JSON_KEY_RE.sub(" ", text)
     text = _SOURCE_FILE_RE.sub(" ", text)
     text = _TIMESTAMP_RES[1].sub(" ", text)  # the klog header spans several chunks
@@ -177,6 +181,9 @@ def _word_tokens(word: str) -> tuple[str, ...]:
         # Also the parts: "connection_failure" should meet "connection failure".
         return (lowered, *(p for p in lowered.split("_") if len(p) > 1 and p not in STOPWORDS and not p.isdigit()))
     if len(lowered) > 1 and lowered not in STOPWORDS and not _NOISE_TOKEN_RE.match(lowered):
+        parts = _CAMEL_RE.split(word)
+        if len(parts) > 1:  # also the words of an identifier: InvalidCertificate meets "invalid certificate"
+            return (lowered, *(p.lower() for p in parts if len(p) > 1 and p.lower() not in STOPWORDS))
         return (lowered,)
     return ()
 

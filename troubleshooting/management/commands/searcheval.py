@@ -5,14 +5,14 @@ from troubleshooting.models import Article
 from troubleshooting.search.engine import search
 from troubleshooting.search.evaluation import EvaluationSetError, evaluate, load_cases
 
-DEFAULT_SET = settings.BASE_DIR / "tests" / "search_eval" / "dev_set.yaml"
+DEFAULT_SETS = [settings.BASE_DIR / "tests" / "search_eval" / name for name in ("dev_set.yaml", "validation_set.yaml")]
 
 
 class Command(MeshkbCommand):
     help = "Print the search's top-1 and top-3 accuracy on labelled sets of real error messages."
 
     def add_arguments(self, parser):
-        parser.add_argument("sets", nargs="*", help=f"evaluation set files (default: {DEFAULT_SET.relative_to(settings.BASE_DIR)})")
+        parser.add_argument("sets", nargs="*", help="evaluation set files (default: tests/search_eval/dev_set.yaml and validation_set.yaml)")
         parser.add_argument("--misses", action="store_true", help="list the cases not answered in the top 3")
         parser.add_argument("--database", default="default", help="database alias to search (default: default)")
 
@@ -24,7 +24,7 @@ class Command(MeshkbCommand):
         def ranked(text: str, depth: int) -> list[str]:
             return [hit.slug for hit in search(text, limit=depth, using=database).hits]
 
-        for path in sets or [DEFAULT_SET]:
+        for path in sets or DEFAULT_SETS:
             try:
                 cases = load_cases(path, known_slugs=slugs)
             except EvaluationSetError as exc:
