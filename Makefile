@@ -13,14 +13,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	@touch $@
 
-# Development defaults: DEBUG on (so a built-in SECRET_KEY is allowed), SQLite file, no servers needed.
+# Development defaults: DEBUG on (so a built-in SECRET_KEY is allowed), SQLite file and the filesystem
+# Celery broker: no servers needed. Web, worker and beat run together; Ctrl-C stops all three.
+DEMO ?= 1
 run: export DEBUG ?= true
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py loadarticles
+	@if [ "$(DEMO)" = "1" ]; then $(BIN)/python manage.py addcluster demo --snapshot troubleshooting/demo/demo-mesh.yaml --interval 10 --update; fi
 	@$(BIN)/python manage.py ensureadmin
-	@echo "meshkb is starting: open http://$(HOST):$(PORT)/ (log in at http://$(HOST):$(PORT)/accounts/login/)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runall $(HOST):$(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -159,6 +159,50 @@ CATALOG_PUBLIC = envbool("CATALOG_PUBLIC", True)
 # The bundled articles, plus folders of a team's own articles (comma-separated paths).
 ARTICLE_DIRS = [BASE_DIR / "troubleshooting" / "articles"] + [Path(p) for p in envlist("MESHKB_EXTRA_ARTICLE_DIRS")]
 
+# --- clusters and scans -------------------------------------------------------------
+
+# Kubeconfigs are encrypted with Fernet. MESHKB_ENCRYPTION_KEYS is a comma-separated list of
+# Fernet keys, newest first: data is written with the first and read with any (see README,
+# "Rotating the encryption key"). Without it the key is derived from SECRET_KEY.
+MESHKB_ENCRYPTION_KEYS = envlist("MESHKB_ENCRYPTION_KEYS") or [envsecret("MESHKB_ENCRYPTION_KEY") or ""]
+# A kubeconfig whose user runs an exec or auth-provider plugin would run a command on this
+# server; it is refused unless this is on.
+MESHKB_ALLOW_KUBECONFIG_PLUGINS = envbool("MESHKB_ALLOW_KUBECONFIG_PLUGINS", False)
+MESHKB_MAX_KUBECONFIG_BYTES = envint("MESHKB_MAX_KUBECONFIG_BYTES", 1024 * 1024)
+MESHKB_MAX_SNAPSHOT_BYTES = envint("MESHKB_MAX_SNAPSHOT_BYTES", 256 * 1024 * 1024)
+MESHKB_DEFAULT_SCAN_INTERVAL = envint("MESHKB_DEFAULT_SCAN_INTERVAL", 15)  # minutes
+MESHKB_SCAN_HISTORY_DAYS = envint("MESHKB_SCAN_HISTORY_DAYS", 30)
+# A scan holds its cluster for at most this long; a worker killed mid-scan loses the claim then.
+MESHKB_SCAN_LEASE_SECONDS = envint("MESHKB_SCAN_LEASE_SECONDS", 900)
+MESHKB_API_TIMEOUT_SECONDS = envint("MESHKB_API_TIMEOUT_SECONDS", 30)
+
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")
+CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = MESHKB_SCAN_LEASE_SECONDS - 60
+CELERY_TASK_SOFT_TIME_LIMIT = MESHKB_SCAN_LEASE_SECONDS - 120
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-scans": {
+        "task": "troubleshooting.tasks.dispatch_due_scans",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a tick nobody ran in time is dropped, not piled up
+    },
+    "prune-scan-history": {"task": "troubleshooting.tasks.prune_scan_history", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker: message files on local disk, for one machine and one worker.
+    _broker_dir = Path(os.getenv("CELERY_FILESYSTEM_DIR", BASE_DIR / "var" / "celery"))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

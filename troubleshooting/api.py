@@ -82,3 +82,72 @@ def search(request):
 def form_error(form) -> str:
     field, errors = next(iter(form.errors.items()))
     return f"{field}: {errors[0]}"
+
+
+def _login_required_json(view):
+    """Cluster data is never public: anonymous requests get 401, not a login redirect."""
+
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return error("authentication required", 401)
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+@require_GET
+@_login_required_json
+def clusters(request):
+    from .clusters.health import health_of
+    from .models import Cluster
+
+    results = []
+    for item in health_of(list(Cluster.objects.all())):
+        latest = item.latest
+        results.append(
+            {
+                "name": item.cluster.name,
+                "source": item.cluster.source,
+                "enabled": item.cluster.enabled,
+                "scan_interval_minutes": item.cluster.scan_interval,
+                "grade": item.grade,
+                "score": item.score,
+                "state": item.state,
+                "istio_versions": latest.istio_versions if latest else [],
+                "last_scan": None
+                if latest is None
+                else {
+                    "status": latest.status,
+                    "finished_at": latest.finished_at.isoformat() if latest.finished_at else None,
+                    "counts": item.counts,
+                    "suppressed": item.suppressed,
+                    "kind_errors": latest.kind_errors,
+                    "error": latest.error,
+                },
+                "url": request.build_absolute_uri(item.cluster.get_absolute_url()),
+            }
+        )
+    return JsonResponse({"results": results})
+
+
+@require_GET
+@_login_required_json
+def cluster_findings(request, name):
+    from .models import Cluster, Finding
+
+    cluster = Cluster.objects.filter(name=name).first()
+    if cluster is None:
+        return error(f"no cluster named {name!r}", 404)
+    suppressions = cluster.active_suppressions()
+    results = []
+    for finding in Finding.objects.filter(cluster=cluster, resolved_at__isnull=True).order_by("article_slug", "pk"):
+        item = dict(finding.data)
+        item["first_seen_at"] = finding.first_seen_at.isoformat()
+        item["last_seen_at"] = finding.last_seen_at.isoformat()
+        suppression = finding.suppressed_by(suppressions)
+        item["suppressed"] = None if suppression is None else {
+            "reason": suppression.reason, "until": suppression.expires_at.isoformat(), "scope": suppression.scope,
+        }
+        results.append(item)
+    return JsonResponse({"cluster": cluster.name, "results": results})

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from .catalog.vocabulary import CATEGORIES, COMPONENTS, SEVERITIES
 
@@ -27,3 +28,75 @@ class SearchForm(forms.Form):
 
     def query(self) -> str:
         return self.cleaned_data.get("q") or ""
+
+
+class ClusterForm(forms.Form):
+    """Add or edit a cluster. A stored kubeconfig is never shown; leave the field empty to keep it."""
+
+    name = forms.SlugField(max_length=63)
+    source = forms.ChoiceField(choices=[
+        ("kubeconfig", "Kubeconfig"), ("in-cluster", "In-cluster service account"), ("snapshot", "Uploaded snapshot"),
+    ])
+    kubeconfig_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}), required=False,
+                                      label="Kubeconfig (paste)", strip=False)
+    kubeconfig_file = forms.FileField(required=False, label="or upload a kubeconfig file")
+    context = forms.CharField(max_length=253, required=False, help_text="Leave empty for the kubeconfig's current-context.")
+    snapshot_file = forms.FileField(required=False, label="Snapshot (kubectl get -o yaml|json)")
+    scan_interval = forms.IntegerField(min_value=1, max_value=10080, initial=15, label="Scan every (minutes)")
+    enabled = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, instance=None, **kwargs):
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["name"].disabled = True
+
+    def clean_name(self):
+        from troubleshooting.models import Cluster
+
+        name = self.cleaned_data["name"].lower()
+        taken = Cluster.objects.filter(name=name)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"A cluster named {name} exists.")
+        return name
+
+    def kubeconfig_bytes(self) -> bytes | None:
+        upload = self.cleaned_data.get("kubeconfig_file")
+        if upload:
+            return upload.read(settings.MESHKB_MAX_KUBECONFIG_BYTES + 1)
+        text = self.cleaned_data.get("kubeconfig_text") or ""
+        return text.encode("utf-8") if text.strip() else None
+
+    def snapshot_upload(self) -> tuple[bytes, str] | None:
+        upload = self.cleaned_data.get("snapshot_file")
+        if not upload:
+            return None
+        if upload.size > settings.MESHKB_MAX_SNAPSHOT_BYTES:
+            raise forms.ValidationError(
+                f"snapshot {upload.name}: too large ({upload.size:,} bytes; the limit is "
+                f"{settings.MESHKB_MAX_SNAPSHOT_BYTES:,})"
+            )
+        return upload.read(), upload.name
+
+
+class SuppressionForm(forms.Form):
+    SCOPES = [("finding", "Only this finding"), ("namespace", "This rule in this namespace"), ("rule", "This rule everywhere on this cluster")]
+
+    scope = forms.ChoiceField(choices=SCOPES, initial="finding")
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    expires_at = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_expires_at(self):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        day = self.cleaned_data["expires_at"]
+        today = timezone.localdate()
+        if day <= today:
+            raise forms.ValidationError("Choose a date after today.")
+        if day > today + timedelta(days=366):
+            raise forms.ValidationError("Suppress for at most a year, then look again.")
+        return day

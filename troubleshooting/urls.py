@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, cluster_views, views
 
 urlpatterns = [
     path("", views.catalog, name="catalog"),
@@ -9,4 +9,17 @@ urlpatterns = [
     path("api/v1/articles/<str:slug>/", api.article, name="api-article"),
     path("search", views.search, name="search"),
     path("api/v1/search", api.search, name="api-search"),
+    path("api/v1/clusters/", api.clusters, name="api-clusters"),
+    path("api/v1/clusters/<slug:name>/findings", api.cluster_findings, name="api-cluster-findings"),
+    path("clusters/", cluster_views.clusters, name="clusters"),
+    path("clusters/add", cluster_views.cluster_add, name="cluster-add"),
+    path("clusters/<slug:name>/", cluster_views.cluster, name="cluster"),
+    path("clusters/<slug:name>/edit", cluster_views.cluster_edit, name="cluster-edit"),
+    path("clusters/<slug:name>/delete", cluster_views.cluster_delete, name="cluster-delete"),
+    path("clusters/<slug:name>/scan", cluster_views.scan_now, name="cluster-scan"),
+    path("clusters/<slug:name>/scans/<int:scan_id>/status", cluster_views.scan_status, name="scan-status"),
+    path("clusters/<slug:name>/findings/<str:fingerprint>/", cluster_views.finding, name="finding"),
+    path("clusters/<slug:name>/findings/<str:fingerprint>/remediation.yaml", cluster_views.remediation_yaml, name="finding-yaml"),
+    path("clusters/<slug:name>/findings/<str:fingerprint>/suppress", cluster_views.suppress, name="finding-suppress"),
+    path("clusters/<slug:name>/suppressions/<int:suppression_id>/delete", cluster_views.unsuppress, name="unsuppress"),
 ]

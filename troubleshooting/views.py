@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .access import catalog_reader
 from .catalog.vocabulary import CATEGORIES
+from .cluster_views import affected_clusters
 from .forms import CatalogFilterForm, SearchForm
 from .models import Article
 from .search.engine import search as search_articles
@@ -35,6 +36,7 @@ def catalog(request):
         "articles": articles,
         "category_counts": _category_counts(filters),
         "total": Article.objects.count(),
+        "nav": "catalog",
     }
     template = "troubleshooting/catalog.html"
     if request.htmx:
@@ -46,7 +48,9 @@ def catalog(request):
 @catalog_reader
 def article(request, slug):
     article = get_object_or_404(Article.objects.prefetch_related("symptoms"), slug=slug)
-    return render(request, "troubleshooting/article.html", {"article": article})
+    # Where the failure is found right now; cluster data only for logged-in users.
+    affected = affected_clusters(article.slug) if request.user.is_authenticated else []
+    return render(request, "troubleshooting/article.html", {"article": article, "affected": affected, "nav": "catalog"})
 
 
 @require_http_methods(["GET", "POST"])

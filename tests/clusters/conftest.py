@@ -1,0 +1,58 @@
+"""A small fixed world for cluster tests: emulated clusters, users, and a Celery worker."""
+
+import os
+import socket
+
+import pytest
+import yaml
+
+from tests.conftest import IN_CI
+from tests.k8s_emulator import k8s_emulator  # noqa: F401  (fixture)
+from tests.scanner.support import FIXTURES
+from troubleshooting.clusters.registry import configure
+from troubleshooting.models import Cluster
+
+SEEDS = ["seed1-app-starts-before-sidecar-ready.yaml", "seed2-externalname-hijacks-port.yaml",
+         "seed3-gateway-duplicate-tls-host.yaml", "seed4-server-first-port-conflict.yaml",
+         "seed5-long-connection-without-keepalive.yaml"]
+
+
+def seeds_text() -> str:
+    return "\n---\n".join((FIXTURES / name).read_text() for name in SEEDS)
+
+
+def connect(name: str, emu, **kw) -> Cluster:
+    """A cluster added the way the form and addcluster add one: from a kubeconfig."""
+    return configure(Cluster(name=name, **kw), source=Cluster.KUBECONFIG, kubeconfig=yaml.safe_dump(emu.kubeconfig_dict()))
+
+
+@pytest.fixture
+def seeded(k8s_emulator):  # noqa: F811
+    """An emulated cluster holding the five seed failures."""
+    return k8s_emulator(seeds_text())
+
+
+def redis_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker thread: on Redis in CI (or wherever Redis runs), else the memory broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from meshkb.celery import app
+
+    broker = "redis://127.0.0.1:6379/15" if IN_CI or redis_reachable() else "memory://"
+    saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager")}
+    app.conf.update(broker_url=broker, broker_transport_options={}, task_always_eager=False)
+    app.connection_for_write().default_channel.client.flushdb() if broker.startswith("redis") else None
+    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=20) as worker:
+        worker.broker = broker
+        yield worker
+    app.conf.update(saved)
+    os.environ.pop("CELERY_BROKER_URL", None)
