@@ -12,16 +12,15 @@ for a 2 KB paste on SQLite with 10k articles. Not part of `make test`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 LOG_LINES = [
     '[{ts}] "GET /api/v1/orders/{n} HTTP/1.1" 503 UF,URX upstream_reset_before_response_started{{connection_failure}} - "-" 0 91 3 - "-" "curl/7.81.0" "{uuid}" "orders:8080" "10.244.{a}.{b}:8080" outbound|8080||orders.shop.svc.cluster.local - 10.96.{a}.{b}:8080 10.244.0.5:44226 - default',
@@ -87,11 +86,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60, help="queries per paste size (default 60)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="meshkb-bench-"))
-    os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.setdefault("SECRET_KEY", "benchmark")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshkb.settings")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
+    from _database import fresh_schema, use_database
+
+    use_database(args.database_url)
     import django
 
     django.setup()
@@ -105,8 +102,7 @@ def main() -> None:
     from troubleshooting.search.engine import index_stats, search
     from troubleshooting.search.normalize import normalize
 
-    call_command("flush", interactive=False, verbosity=0) if args.database_url else None
-    call_command("migrate", verbosity=0)
+    fresh_schema()
     rng = random.Random(20261125)
     real = parse_catalog(settings.ARTICLE_DIRS)
     vocabulary = sorted({t for a in real for t in normalize(" ".join(a.sections.values()), limit=10**7).tokens})

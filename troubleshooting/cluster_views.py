@@ -8,9 +8,10 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q, Value
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -23,7 +24,9 @@ from .forms import ClusterForm, SuppressionForm
 from .models import Article, Cluster, Finding, Scan, Suppression
 from .models.clusters import SEVERITIES
 
-OBJECTS_PER_GROUP = 50
+OBJECTS_PER_GROUP = 25
+MAX_EXPANDED = 2000  # objects listed for one failure when the user asks for all of them
+DISPLAY_ORDER = ("namespace", "name", "kind")
 SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
 
@@ -54,52 +57,66 @@ def clusters(request):
 @require_GET
 @login_required
 def cluster(request, name):
+    """The cluster page: a fixed number of queries however many findings there are."""
     cluster = get_object_or_404(Cluster, name=name)
     health = health_of([cluster])[0]
     latest = health.latest
     suppressions = cluster.active_suppressions()
-    only_article = request.GET.get("article", "")
+    hidden = Suppression.covering(suppressions)
+    open_findings = Finding.objects.filter(cluster=cluster, resolved_at__isnull=True)
+    shown = open_findings.exclude(hidden) if hidden is not None else open_findings
+    expanded = request.GET.get("article", "")
 
-    open_findings = list(
-        Finding.objects.filter(cluster=cluster, resolved_at__isnull=True)
-        .defer("data")
-        .order_by("article_slug", "namespace", "name", "kind")
-    )
-    groups: dict[str, dict] = {}
-    hidden = []
-    for finding in open_findings:
+    # Per failure: how many objects, how many new, the worst severity (one aggregate query).
+    stats = shown.values("article_slug").annotate(
+        total=Count("id"),
+        new=Count("id", filter=Q(first_seen_scan=latest)) if latest else Value(0),
+        errors=Count("id", filter=Q(severity="error")),
+        warnings=Count("id", filter=Q(severity="warning")),
+    ).order_by()
+    groups = {}
+    for row in stats:
+        severity = "error" if row["errors"] else "warning" if row["warnings"] else "info"
+        groups[row["article_slug"]] = {
+            "slug": row["article_slug"], "total": row["total"], "new": row["new"], "severity": severity, "shown": [],
+        }
+    # The first objects of each failure (all of the expanded one) in one query: a LIMITed
+    # subquery per failure, each read along the index in display order.
+    firsts = Q(pk__in=[])
+    for slug in groups:
+        limit = MAX_EXPANDED if slug == expanded else OBJECTS_PER_GROUP
+        firsts |= Q(pk__in=shown.filter(article_slug=slug).order_by(*DISPLAY_ORDER).values("pk")[:limit])
+    rows = Finding.objects.filter(firsts).defer("data").order_by("article_slug", *DISPLAY_ORDER) if groups else []
+    for finding in rows:
         finding.cluster = cluster  # already loaded: no query per row for its URL
-        suppression = finding.suppressed_by(suppressions)
-        if suppression:
-            hidden.append((finding, suppression))
-            continue
-        group = groups.setdefault(finding.article_slug, {"slug": finding.article_slug, "findings": [], "severity": "info", "new": 0})
-        group["findings"].append(finding)
-        if SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[group["severity"]]:
-            group["severity"] = finding.severity
-        if latest and finding.first_seen_scan_id == latest.pk:
-            group["new"] += 1
+        groups[finding.article_slug]["shown"].append(finding)
     titles = dict(Article.objects.filter(slug__in=groups).values_list("slug", "title"))
-    ordered = sorted(groups.values(), key=lambda g: (SEVERITY_ORDER[g["severity"]], -len(g["findings"]), g["slug"]))
+    ordered = sorted(groups.values(), key=lambda g: (SEVERITY_ORDER[g["severity"]], -g["total"], g["slug"]))
     for group in ordered:
         group["title"] = titles.get(group["slug"], group["slug"])
-        group["total"] = len(group["findings"])
-        if only_article != group["slug"]:
-            group["shown"] = group["findings"][:OBJECTS_PER_GROUP]
-        else:
-            group["shown"] = group["findings"]
-    resolved = list(Finding.objects.filter(cluster=cluster, resolved_in_scan=latest).defer("data")[:200]) if latest else []
+
+    suppressed = []
+    if hidden is not None:
+        for finding in open_findings.filter(hidden).defer("data").order_by("rule", "namespace", "name")[:MAX_EXPANDED]:
+            finding.cluster = cluster
+            suppressed.append((finding, finding.suppressed_by(suppressions)))
+    resolved = []
+    if latest:
+        resolved = list(Finding.objects.filter(cluster=cluster, resolved_in_scan=latest).defer("data")[:200])
     context = {
         "cluster": cluster,
         "health": health,
         "groups": ordered,
-        "suppressed": hidden,
+        "suppressed": suppressed,
         "suppressions": suppressions,
         "resolved": resolved,
         "history": list(cluster.scans.all()[:20]),
         "active": health.active,
         "nav": "clusters",
         "can_manage": request.user.is_staff,
+        # Row links are built from this prefix: one reverse() instead of one per finding.
+        "findings_url": reverse("finding", args=[cluster.name, "x"])[:-2],
+        "latest_id": latest.pk if latest else None,
     }
     return render(request, "clusters/cluster.html", context)
 

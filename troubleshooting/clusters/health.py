@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import Case, Count, Value, When
 from django.utils import timezone
 
 from troubleshooting.models import SEVERITIES, Cluster, Finding, Scan, Suppression
@@ -83,18 +83,21 @@ def health_of(clusters: list[Cluster], now=None) -> list[ClusterHealth]:
         item.trend.reverse()
         item.latest = item.trend[-1] if item.trend else None
 
-    suppressions = defaultdict(list)
-    for suppression in Suppression.objects.filter(cluster_id__in=by_id, expires_at__gt=now):
-        suppressions[suppression.cluster_id].append(suppression)
-    rows = Finding.objects.filter(cluster_id__in=by_id, resolved_at__isnull=True).only(
-        "cluster_id", "fingerprint", "rule", "namespace", "severity"
+    # Counts by severity, split into shown and suppressed, in one aggregate query.
+    active = list(Suppression.objects.filter(cluster_id__in=by_id, expires_at__gt=now))
+    hidden = Suppression.covering(active)
+    flag = Case(When(hidden, then=Value(1)), default=Value(0)) if hidden is not None else Value(0)
+    rows = (
+        Finding.objects.filter(cluster_id__in=by_id, resolved_at__isnull=True)
+        .annotate(hidden=flag)
+        .values("cluster_id", "severity", "hidden")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    tallies = defaultdict(Counter)
-    for finding in rows:
-        if finding.suppressed_by(suppressions[finding.cluster_id]):
-            by_id[finding.cluster_id].suppressed += 1
+    for row in rows:
+        item = by_id[row["cluster_id"]]
+        if row["hidden"]:
+            item.suppressed += row["n"]
         else:
-            tallies[finding.cluster_id][finding.severity] += 1
-    for pk, counter in tallies.items():
-        by_id[pk].counts = {s: counter.get(s, 0) for s in SEVERITIES}
+            item.counts[row["severity"]] = item.counts.get(row["severity"], 0) + row["n"]
     return list(by_id.values())

@@ -217,7 +217,15 @@ class Finding(models.Model):
     class Meta:
         ordering = ["article_slug", "namespace", "name"]
         constraints = [models.UniqueConstraint(fields=["cluster", "fingerprint"], name="finding_fingerprint_unique")]
-        indexes = [models.Index(fields=["cluster", "resolved_at"])]
+        indexes = [
+            models.Index(fields=["cluster", "resolved_at"]),
+            # The cluster page reads the first open findings of each failure in display order.
+            models.Index(
+                fields=["cluster", "article_slug", "namespace", "name", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="finding_open_display",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule} {self.kind} {self.namespace}/{self.name}"
@@ -263,6 +271,20 @@ class Suppression(models.Model):
         if self.fingerprint:
             return finding.fingerprint == self.fingerprint
         return finding.rule == self.rule and (not self.namespace or finding.namespace == self.namespace)
+
+    @staticmethod
+    def covering(suppressions: list["Suppression"]) -> Q | None:
+        """A filter for the findings these suppressions hide, or None when there are none."""
+        condition = None
+        for suppression in suppressions:
+            if suppression.fingerprint:
+                part = Q(cluster_id=suppression.cluster_id, fingerprint=suppression.fingerprint)
+            else:
+                part = Q(cluster_id=suppression.cluster_id, rule=suppression.rule)
+                if suppression.namespace:
+                    part &= Q(namespace=suppression.namespace)
+            condition = part if condition is None else condition | part
+        return condition
 
     @property
     def scope(self) -> str:
