@@ -74,11 +74,6 @@ def generated_sources(count: int, vocabulary: list[str], rng: random.Random):
         )
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
@@ -86,7 +81,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60, help="queries per paste size (default 60)")
     args = parser.parse_args()
 
-    from _database import fresh_schema, use_database
+    from _common import fresh_schema, percentile, use_database
 
     use_database(args.database_url)
     import django

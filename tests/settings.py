@@ -18,23 +18,14 @@ WHITENOISE_USE_FINDERS = True
 # A second database of the other kind, so one run can compare search results across
 # SQLite and PostgreSQL: PostgreSQL beside a SQLite run (when reachable, always in CI),
 # SQLite beside a PostgreSQL run. MESHKB_TEST_OTHER_DATABASE_URL overrides it.
-import socket  # noqa: E402
-
 import dj_database_url  # noqa: E402
 
-
-def _postgres_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
+from tests.services import listening  # noqa: E402
 
 _other_url = os.getenv("MESHKB_TEST_OTHER_DATABASE_URL")
 if not _other_url:
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        if os.getenv("CI", "").lower() == "true" or _postgres_reachable():
+        if os.getenv("CI", "").lower() == "true" or listening(5432):
             _other_url = "postgres://postgres@127.0.0.1:5432/test"
     else:
         _other_url = "sqlite://:memory:"

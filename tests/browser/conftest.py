@@ -1,9 +1,11 @@
 """Real-browser tests: Playwright drives Debian's chromium (never a downloaded browser)."""
 
 import os
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from tests.conftest import skip_unless_ci
 
@@ -45,6 +47,11 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def shipped_catalog(transactional_db):
+    call_command("loadarticles", stdout=StringIO())
 
 
 @pytest.fixture

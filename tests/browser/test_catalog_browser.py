@@ -1,13 +1,7 @@
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def shipped_catalog(transactional_db):
-    call_command("loadarticles", stdout=open("/dev/null", "w"))
 
 
 def test_a_reader_filters_the_catalog_opens_an_article_and_copies_its_yaml(page, shipped_catalog, screenshot):

@@ -1,15 +1,9 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def shipped_catalog(transactional_db):
-    call_command("loadarticles", stdout=open("/dev/null", "w"))
 
 
 def test_typing_an_error_into_the_header_box_shows_the_right_article(page, shipped_catalog, screenshot):

@@ -1,7 +1,6 @@
 """A small fixed world for cluster tests: emulated clusters, users, and a Celery worker."""
 
 import os
-import socket
 
 import pytest
 import yaml
@@ -9,6 +8,7 @@ import yaml
 from tests.conftest import IN_CI
 from tests.k8s_emulator import k8s_emulator  # noqa: F401  (fixture)
 from tests.scanner.support import FIXTURES
+from tests.services import listening
 from troubleshooting.clusters.registry import configure
 from troubleshooting.models import Cluster
 
@@ -32,14 +32,6 @@ def seeded(k8s_emulator):  # noqa: F811
     return k8s_emulator(seeds_text())
 
 
-def redis_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker thread: on Redis in CI (or wherever Redis runs), else the memory broker."""
@@ -47,7 +39,7 @@ def celery_worker(transactional_db):
 
     from meshkb.celery import app
 
-    broker = "redis://127.0.0.1:6379/15" if IN_CI or redis_reachable() else "memory://"
+    broker = "redis://127.0.0.1:6379/15" if IN_CI or listening(6379) else "memory://"
     saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager")}
     app.conf.update(broker_url=broker, broker_transport_options={}, task_always_eager=False)
     app.connection_for_write().default_channel.client.flushdb() if broker.startswith("redis") else None

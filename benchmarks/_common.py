@@ -1,4 +1,4 @@
-"""Database set-up shared by the benchmark scripts."""
+"""Database set-up and statistics shared by the benchmark scripts."""
 
 from __future__ import annotations
 
@@ -35,3 +35,8 @@ def fresh_schema() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
