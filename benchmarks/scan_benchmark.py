@@ -231,6 +231,8 @@ def generate(target: int, seed: int = 4) -> list[dict]:
 
 
 def write(objs: list[dict], fmt: str, path: Path) -> None:
+    # a JSON round trip un-shares dicts the generator reuses, so YAML gets no anchors (kubectl writes none)
+    objs = json.loads(json.dumps(objs))
     doc = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": objs}
     with path.open("w") as fh:
         if fmt == "json":

@@ -16,6 +16,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -29,6 +30,9 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
 MAX_INPUT_BYTES = 2 * 1024**3
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# A YAML anchor: '&name' after whitespace or a flow indicator (not an '&' inside a URL or a word).
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,])&[^\s\[\]{},]")
 MAX_MERGED_KEYS = 1_000_000
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -45,7 +49,10 @@ class _GuardedLoader(_BaseLoader):
         self._merged = 0
 
     def flatten_mapping(self, node):
+        merges = any(key.tag == _MERGE_TAG for key, _ in node.value)
         super().flatten_mapping(node)
+        if not merges:
+            return
         self._merged += len(node.value)
         if self._merged > MAX_MERGED_KEYS:
             raise yaml.constructor.ConstructorError(
@@ -208,7 +215,7 @@ def _add_top(doc, origin: str, builder: SnapshotBuilder) -> int:
 
 
 def _load_yaml(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
-    guarded = b"&" in data  # anchors (and so aliases and merges) are possible only with '&'
+    guarded = _ANCHOR.search(data) is not None  # aliases and merge keys need an anchor first
     loader = _GuardedLoader if guarded else _BaseLoader
     count = 0
     try:
