@@ -153,11 +153,3 @@ def test_the_first_rotation_moves_from_the_derived_key_to_an_explicit_one(db, se
     settings.SECRET_KEY = "a-new-secret-key"
     assert Cluster.objects.get().kubeconfig()["users"][0]["user"]["token"] == seeded.token
 
-
-def test_the_readme_documents_exactly_the_role_the_scanner_needs():
-    from pathlib import Path
-
-    from troubleshooting.scanner.cluster import cluster_role_yaml
-
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert f"```yaml\n{cluster_role_yaml().rstrip()}\n```" in readme

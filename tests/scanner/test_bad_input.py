@@ -115,6 +115,21 @@ def test_merge_keys_beyond_the_limit_are_refused(tmp_path, monkeypatch):
         load_paths([write(tmp_path, "merge.yaml", text)])
 
 
+def test_anchors_without_merge_keys_do_not_count_against_the_merge_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(loaders, "MAX_MERGED_KEYS", 50)
+    items = "".join(f"- {{apiVersion: v1, kind: Namespace, metadata: {{name: ns{i}, labels: *l}}}}\n" for i in range(200))
+    text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: first, labels: &l {team: a}}}\n" + items
+    assert load_paths([write(tmp_path, "anchors.yaml", text)]).scanned == {"Namespace": 201}
+
+
+def test_an_ampersand_in_a_value_is_not_mistaken_for_an_anchor(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(loaders, "_repeats_containers", lambda doc: seen.append(doc) or False)
+    text = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a, annotations: {docs: 'https://x/?a=1&b=2'}}\n"
+    load_paths([write(tmp_path, "svc.yaml", text)])
+    assert seen == []
+
+
 def test_a_200_mb_snapshot_is_loaded(tmp_path):
     item = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "a"}, "data": {"k": "A" * 900}}
     chunk = json.dumps(item)

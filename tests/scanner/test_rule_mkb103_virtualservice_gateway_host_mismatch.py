@@ -63,3 +63,8 @@ def test_the_host_fix_adds_the_host_to_the_gateway_and_round_trips():
     assert gw["spec"]["servers"][0]["hosts"][-1] == "shop/shop.example.org"
     before, after = round_trip(docs, f)
     assert f.fingerprint not in after and set(after) <= before
+
+
+def test_like_ist0132_one_host_in_common_is_enough():
+    docs = docs_from_yaml(BASE.replace("hosts: [shop.example.com]", "hosts: [shop.example.com, shop.example.org]"))
+    assert run(docs, "MKB-103") == []

@@ -117,9 +117,12 @@ def scan(snapshot, *, suppress=(), namespaces=None, rules=None, base_url: str = 
     selected = rules if rules is not None else all_rules()
     warnings = list(snapshot.warnings)
     seen: dict[str, Finding] = {}
+    from .loaders import paused_gc
+
     for rule in selected:
         try:
-            produced = rule.check(snapshot) or []
+            with paused_gc():
+                produced = rule.check(snapshot) or []
         except Exception as exc:  # a detector bug or input it did not expect: report, keep going
             warnings.append(f"rule {rule.id} ({rule.slug}) could not run on this input: {type(exc).__name__}: {exc}")
             continue

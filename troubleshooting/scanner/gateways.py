@@ -301,13 +301,14 @@ def gateway_reference(gw: Obj, from_namespace: str) -> str:
 
 
 def virtualservices_bound_to(snapshot: Snapshot, gw: Obj) -> list[Obj]:
-    out = []
-    for vs in snapshot.of_kind("VirtualService"):
-        for ref in vs.spec.get("gateways") or ():
-            if resolve_gateway_ref(ref, vs.namespace) == (gw.namespace, gw.name):
-                out.append(vs)
-                break
-    return out
+    index = getattr(snapshot, "_vs_by_gateway", None)
+    if index is None:
+        index = {}
+        for vs in snapshot.of_kind("VirtualService"):
+            for ref in set(vs.spec.get("gateways") or ()):
+                index.setdefault(resolve_gateway_ref(ref, vs.namespace), []).append(vs)
+        snapshot._vs_by_gateway = index
+    return list(index.get((gw.namespace, gw.name), ()))
 
 
 def resolve_gateway_ref(ref: str, namespace: str) -> tuple[str, str]:

@@ -57,3 +57,21 @@ def split_namespaced(host: str, default_namespace: str) -> tuple[str, str]:
     if ns == ".":
         ns = default_namespace
     return ns, name
+
+
+def wildcard_candidates(host: str):
+    """Every name that covers ``host``: itself, then ``*.<suffix>`` for each shorter suffix, then ``*``.
+
+    ``a.b.com`` -> ``a.b.com``, ``*.b.com``, ``*.com``, ``*``. Lets an index answer "which rules cover this
+    host" with a few dictionary lookups instead of a scan.
+    """
+    seen = {host}
+    yield host
+    parts = host.split(".")
+    for i in range(1, len(parts)):
+        candidate = "*." + ".".join(parts[i:])
+        if candidate not in seen:
+            seen.add(candidate)
+            yield candidate
+    if "*" not in seen:
+        yield "*"

@@ -825,16 +825,16 @@ class Snapshot:
         return index
 
     def destination_rules_for(self, host: str, client_namespace: str) -> list[Obj]:
-        """DestinationRules visible to a client namespace whose host matches, most specific first.
+        """DestinationRules visible to a client namespace whose host covers ``host``, most specific first.
 
-        Visibility follows ``exportTo`` (default: every namespace; ``.`` = own namespace).
+        Visibility follows ``exportTo`` (default: every namespace; ``.`` = own namespace). Lookups go
+        through the host index (exact name, then each wildcard suffix), never over every rule.
         """
         root = self.root_namespace
+        index = self.destinationrules_by_host
         found = []
-        for dr_host, drs in self.destinationrules_by_host.items():
-            if not _hosts.covers(dr_host, host):
-                continue
-            for dr in drs:
+        for dr_host in _hosts.wildcard_candidates(host):
+            for dr in index.get(dr_host, ()):
                 if dr.namespace == client_namespace or dr.namespace == root or _exported_to(
                     dr.spec.get("exportTo"), dr.namespace, client_namespace
                 ):

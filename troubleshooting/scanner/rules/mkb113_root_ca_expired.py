@@ -33,7 +33,7 @@ def _certificates(pem: str):
 
 @RULE
 def check(snapshot, now=None):
-    now = now or getattr(snapshot, "clock", None) or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.timezone.utc)
     candidates = [cm for cm in snapshot.of_kind("ConfigMap") if cm.name == "istio-ca-root-cert"]
     if not candidates:
         return []
