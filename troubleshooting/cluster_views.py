@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Value
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -154,7 +155,7 @@ def finding(request, name, fingerprint):
     found = get_object_or_404(Finding.objects.select_related("cluster"), cluster__name=name, fingerprint=fingerprint)
     suppressions = found.cluster.active_suppressions()
     article = Article.objects.filter(slug=found.article_slug).only("slug", "title", "summary").first()
-    form = SuppressionForm(initial={"expires_at": (timezone.localdate() + timezone.timedelta(days=30)).isoformat()})
+    form = SuppressionForm(initial={"expires_at": (timezone.localdate() + timedelta(days=30)).isoformat()})
     return render(
         request,
         "clusters/finding.html",
@@ -233,11 +234,9 @@ def _save_cluster(request, form: ClusterForm, cluster: Cluster) -> bool:
     except (ClusterInputError, kubeconfigs.KubeconfigError) as exc:
         form.add_error(None, str(exc))
         return False
-    except Exception as exc:  # a ValidationError from snapshot_upload
-        if hasattr(exc, "messages"):
-            form.add_error(None, exc.messages[0])
-            return False
-        raise
+    except ValidationError as exc:  # an upload over the size limit
+        form.add_error(None, exc.messages[0])
+        return False
     return True
 
 
@@ -247,7 +246,7 @@ def _contexts_for(form: ClusterForm) -> list[str]:
     if not raw:
         return []
     try:
-        return kubeconfigs.context_names(kubeconfigs.parse(raw, 1024 * 1024))
+        return kubeconfigs.context_names(kubeconfigs.parse(raw, settings.MESHKB_MAX_KUBECONFIG_BYTES))
     except kubeconfigs.KubeconfigError:
         return []
 

@@ -63,11 +63,15 @@ class ClusterForm(forms.Form):
         return name
 
     def kubeconfig_bytes(self) -> bytes | None:
-        upload = self.cleaned_data.get("kubeconfig_file")
-        if upload:
-            return upload.read(settings.MESHKB_MAX_KUBECONFIG_BYTES + 1)
-        text = self.cleaned_data.get("kubeconfig_text") or ""
-        return text.encode("utf-8") if text.strip() else None
+        """The uploaded or pasted kubeconfig (read once: an upload is a stream)."""
+        if not hasattr(self, "_kubeconfig"):
+            upload = self.cleaned_data.get("kubeconfig_file")
+            text = self.cleaned_data.get("kubeconfig_text") or ""
+            if upload:
+                self._kubeconfig = upload.read(settings.MESHKB_MAX_KUBECONFIG_BYTES + 1)
+            else:
+                self._kubeconfig = text.encode("utf-8") if text.strip() else None
+        return self._kubeconfig
 
     def snapshot_upload(self) -> tuple[bytes, str] | None:
         upload = self.cleaned_data.get("snapshot_file")

@@ -226,3 +226,20 @@ def test_the_cluster_page_runs_the_same_queries_for_ten_or_a_thousand_findings(r
     with CaptureQueriesContext(connection) as overview_few:
         reader.get(reverse("clusters"))
     assert len(overview) == len(overview_few)
+
+
+def test_an_uploaded_kubeconfig_without_a_current_context_asks_for_one(admin_client, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = (b"apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: 'https://10.0.0.1'}}]\n"
+            b"users: [{name: u, user: {token: t}}]\ncontexts: [{name: blue, context: {cluster: k, user: u}},"
+            b" {name: green, context: {cluster: k, user: u}}]\n")
+    response = admin_client.post(reverse("cluster-add"), {
+        "name": "two", "source": "kubeconfig", "scan_interval": 15,
+        "kubeconfig_file": SimpleUploadedFile("config", text),
+    })
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "kubeconfig: choose a context (it has: blue, green)" in html
+    assert "This kubeconfig has: <code>blue</code>, <code>green</code>" in html
+    assert not Cluster.objects.exists()
