@@ -11,6 +11,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# SQLite tests use a file, not the shared in-memory database: its table locks do not wait for
+# each other, while a file database in WAL mode waits (busy timeout) like production does.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and not os.getenv("TEST_SQLITE_NAME"):
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"meshkb-test-{os.getpid()}.sqlite3")}
+
 # No collectstatic in tests: serve static files from the app and project folders.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

@@ -43,7 +43,8 @@ def celery_worker(transactional_db):
     saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager")}
     app.conf.update(broker_url=broker, broker_transport_options={}, task_always_eager=False)
     app.connection_for_write().default_channel.client.flushdb() if broker.startswith("redis") else None
-    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=20) as worker:
+    # Two threads, so two tasks can really run at the same time.
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, shutdown_timeout=20) as worker:
         worker.broker = broker
         yield worker
     app.conf.update(saved)

@@ -176,6 +176,35 @@ def test_dispatch_claims_only_due_clusters_and_never_twice(db, seeded):
     assert Scan.objects.filter(cluster=due).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_dispatchers_racing_on_separate_connections_create_one_scan(seeded):
+    import threading
+
+    from django.db import connection
+
+    cluster = connect("prod", seeded)
+    start = threading.Barrier(4)
+    created, errors = [], []
+
+    def dispatch():
+        start.wait()
+        try:
+            created.extend(scanning.dispatch_due())
+        except Exception as exc:  # a lock error would be a bug: report it, do not hide it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatch) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len(created) == 1
+    assert Scan.objects.filter(cluster=cluster).count() == 1
+
+
 def test_a_worker_killed_mid_scan_leaves_no_scan_running_forever(db, seeded, settings):
     cluster = connect("prod", seeded)
     queued = scanning.scan_now(cluster)
