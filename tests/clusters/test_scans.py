@@ -256,3 +256,20 @@ def test_addcluster_explains_bad_input_in_one_line(db, tmp_path):
         call_command("addcluster", "Bad_Name", "--in-cluster")
     with pytest.raises(CommandError, match=r"^kubeconfig .*missing: No such file or directory"):
         call_command("addcluster", "x", "--kubeconfig", str(tmp_path / "missing"))
+
+
+def test_a_scan_stopped_by_the_task_time_limit_fails_with_that_reason(db, seeded, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from troubleshooting.scanner import cluster as reader
+
+    def too_slow(self):
+        raise SoftTimeLimitExceeded()  # what Celery raises inside the task when the soft limit passes
+
+    monkeypatch.setattr(reader.ClusterReader, "read", too_slow)
+    cluster = connect("prod", seeded)
+    result = scan(cluster)
+    assert result.status == "failed"
+    assert result.error.startswith("the scan took longer than") and result.error.endswith("s and was stopped")
+    cluster.refresh_from_db()
+    assert cluster.lease_until is None

@@ -14,6 +14,7 @@ import logging
 import time
 from collections import Counter
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -94,6 +95,8 @@ def execute(scan: Scan) -> Scan:
         failed = False
     except ScanFailed as exc:
         _finish_failed(scan, str(exc), began)
+    except SoftTimeLimitExceeded:
+        _finish_failed(scan, f"the scan took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped", began)
     except Exception as exc:  # a bug, a timeout: the scan fails with a reason, the worker lives on
         log.exception("scan %s of cluster %s crashed", scan.pk, cluster.name)
         _finish_failed(scan, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", began)
