@@ -175,6 +175,7 @@ MESHKB_SCAN_HISTORY_DAYS = envint("MESHKB_SCAN_HISTORY_DAYS", 30)
 # A scan holds its cluster for at most this long; a worker killed mid-scan loses the claim then.
 MESHKB_SCAN_LEASE_SECONDS = envint("MESHKB_SCAN_LEASE_SECONDS", 900)
 MESHKB_API_TIMEOUT_SECONDS = envint("MESHKB_API_TIMEOUT_SECONDS", 30)
+MESHKB_API_PAGE_SIZE = envint("MESHKB_API_PAGE_SIZE", 500)  # objects per list request (limit/continue)
 
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")
 CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND") or None

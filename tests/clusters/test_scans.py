@@ -78,20 +78,13 @@ def test_a_server_slower_than_the_timeout_fails_the_scan(db, k8s_emulator, setti
     assert "timed out" in reason.lower() or "timeout" in reason.lower(), reason
 
 
-def test_a_410_mid_pagination_restarts_the_list(db, k8s_emulator, monkeypatch):
-    from troubleshooting.scanner import cluster as reader
-
+def test_a_410_mid_pagination_restarts_the_list(db, k8s_emulator, settings):
+    settings.MESHKB_API_PAGE_SIZE = 2
     emu = k8s_emulator(seeds_text(), expire={"pods": 1})
-    monkeypatch.setattr(reader.ClusterReader.__init__, "__defaults__", None, raising=False)
-    original = reader.ClusterReader.__init__
-
-    def small_pages(self, api, **kw):
-        original(self, api, **{**kw, "page_size": 2})
-
-    monkeypatch.setattr(reader.ClusterReader, "__init__", small_pages)
     result = scan(connect("prod", emu))
     assert result.status == "succeeded" and result.scanned["Pod"] == 5
     pod_lists = [q for p, q in emu.requests if p == "/api/v1/pods"]
+    assert all(q.get("limit") == "2" for q in pod_lists)
     assert sum("continue" not in q for q in pod_lists) == 2  # started over once
 
 

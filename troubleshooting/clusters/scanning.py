@@ -71,7 +71,9 @@ def read(cluster: Cluster):
     api = api_client_for(cluster)
     try:
         timeout = settings.MESHKB_API_TIMEOUT_SECONDS
-        result = ClusterReader(api, timeout=(min(10, timeout), timeout), source=f"cluster {cluster.name}").read()
+        result = ClusterReader(
+            api, timeout=(min(10, timeout), timeout), page_size=settings.MESHKB_API_PAGE_SIZE, source=f"cluster {cluster.name}"
+        ).read()
     except ClusterError as exc:
         raise ScanFailed(str(exc)) from None
     finally:
