@@ -265,13 +265,15 @@ def _child(mode: str, path: str) -> None:
         result = {"total": time.perf_counter() - start}
     else:
         from troubleshooting.scanner import load_paths, scan
+        from troubleshooting.scanner.loaders import paused_gc
         from troubleshooting.scanner.output import render
 
-        snapshot = load_paths([path])
-        loaded = time.perf_counter()
-        report = scan(snapshot, base_url="http://127.0.0.1:8000")
-        render(report, "json")
-        done = time.perf_counter()
+        with paused_gc():  # exactly what manage.py scan does
+            snapshot = load_paths([path])
+            loaded = time.perf_counter()
+            report = scan(snapshot, base_url="http://127.0.0.1:8000")
+            render(report, "json")
+            done = time.perf_counter()
         result = {"load": loaded - start, "analysis": done - loaded, "total": done - start,
                   "objects": sum(snapshot.scanned.values()), "findings": len(report.findings),
                   "rules": sorted({f.rule for f in report.findings})}

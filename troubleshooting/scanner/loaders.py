@@ -64,9 +64,11 @@ class _GuardedLoader(_BaseLoader):
 def paused_gc():
     """Pause the cyclic garbage collector while millions of acyclic containers are built.
 
-    Parsing and slimming create no reference cycles; without the pause, CPython's generation-2
-    collections walk every object already loaded again and again, and loading time grows faster than
-    the input.
+    Parsing and slimming create no reference cycles; without the pause, CPython's collections walk
+    every object already loaded again and again, and loading time grows faster than the input.
+    ``load_paths`` and ``scan`` pause it for their own work; callers that load and scan in one go
+    (``manage.py scan``, the cluster scan task) should hold the pause across both, otherwise the first
+    collection after loading walks the whole snapshot once more.
     """
     enabled = gc.isenabled()
     gc.disable()
