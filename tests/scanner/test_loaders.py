@@ -103,3 +103,69 @@ def test_objects_are_slimmed_to_what_detectors_read(tmp_path):
 def test_a_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(LoadError, match="no such file or directory"):
         load_paths([str(tmp_path / "nope.yaml")])
+
+
+KUBECTL_YAML = """apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+    namespace: shop
+    creationTimestamp: "2024-05-01T10:00:00Z"
+  spec:
+    ports:
+    - name: http
+      port: 80
+# a comment at column 0 between items
+- apiVersion: networking.istio.io/v1
+  kind: Gateway
+  metadata:
+    name: public
+    namespace: edge
+  spec:
+    selector:
+      istio: ingressgateway
+    servers:
+    - hosts:
+      - '*.example.com'
+      port: {number: 80, name: http, protocol: HTTP}
+- apiVersion: v1
+  kind: List
+  items:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: nested}}
+kind: List
+metadata:
+  resourceVersion: ""
+"""
+
+
+def _objects(snap):
+    return sorted((o.key, repr(o.spec), o.created) for o in snap.all_objects())
+
+
+def test_kubectl_yaml_lists_are_parsed_item_by_item_with_the_same_result(tmp_path, monkeypatch):
+    from troubleshooting.scanner import loaders
+
+    path = write(tmp_path, "kubectl.yaml", KUBECTL_YAML)
+    assert loaders._split_list(KUBECTL_YAML.encode()) is not None
+    fast = load_paths([path])
+    monkeypatch.setattr(loaders, "_split_list", lambda data: None)
+    whole = load_paths([path])
+    assert _objects(fast) == _objects(whole)
+    assert fast.scanned == {"Gateway": 1, "Namespace": 1, "Service": 1}
+
+
+def test_typed_yaml_lists_give_items_their_kind_on_the_item_by_item_path(tmp_path):
+    text = ("apiVersion: v1\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {}\n"
+            "- metadata: {name: b, namespace: x}\n  spec: {}\nkind: ServiceList\nmetadata: {}\n")
+    assert load_paths([write(tmp_path, "svcs.yaml", text)]).scanned == {"Service": 2}
+
+
+def test_yaml_the_item_splitter_cannot_cut_safely_is_parsed_whole(tmp_path):
+    # a double-quoted scalar continued at column 0 is valid YAML but defeats the column-0 split
+    text = ('apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x, annotations: '
+            '{note: "first line\nsecond line"}}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b, namespace: x}\n'
+            'kind: List\n')
+    snap = load_paths([write(tmp_path, "odd.yaml", text)])
+    assert snap.scanned == {"Service": 2}

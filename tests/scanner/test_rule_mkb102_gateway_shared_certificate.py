@@ -95,3 +95,10 @@ def test_the_merge_fix_moves_hosts_and_virtualservices_and_round_trips():
     before, after = round_trip(docs, f)
     assert not any(x.rule == "MKB-102" for x in after.values())
     assert set(after) <= before
+
+
+def test_moved_hosts_keep_their_namespace_restriction():
+    docs = docs_from_yaml(TWO.replace("hosts: [service2.test.com]", 'hosts: ["./service2.test.com"]'))
+    f = run(docs, "MKB-102")[0]
+    gw = next(o for o in f.remediation.objects if o["kind"] == "Gateway")
+    assert gw["spec"]["servers"][0]["hosts"] == ["service1.test.com", "istio-system/service2.test.com"]

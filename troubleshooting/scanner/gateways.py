@@ -340,15 +340,17 @@ def merge_servers_remediation(snapshot: Snapshot, keep: ServerOutcome, absorb: l
     target = servers_of(keep.gateway)
     kept_server = target["servers"][keep.index]
     hosts = list(kept_server.get("hosts") or [])
+    present = set(sanitize_hosts(hosts, keep.gateway.namespace))
     moved_hosts = []
     for out in absorb:
         entry = servers_of(out.gateway)
         entry["removed"].add(out.index)
-        for h in out.server.get("hosts") or ():
-            plain = h if "/" not in h else h.split("/", 1)[1]
-            if plain not in [x if "/" not in x else x.split("/", 1)[1] for x in hosts]:
-                hosts.append(plain if out.gateway.namespace != keep.gateway.namespace or "/" not in h else h)
-            moved_hosts.append(plain)
+        # out.hosts are sanitised (./h -> ns/h, */h -> h): they keep their namespace restriction when moved
+        for h in out.hosts:
+            if h not in present:
+                present.add(h)
+                hosts.append(h)
+            moved_hosts.append(h.split("/", 1)[1] if "/" in h else h)
     kept_server["hosts"] = hosts
     objects, deletes = [], []
     deleted_keys = set()

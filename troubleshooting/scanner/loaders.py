@@ -64,9 +64,11 @@ class _GuardedLoader(_BaseLoader):
 def paused_gc():
     """Pause the cyclic garbage collector while millions of acyclic containers are built.
 
-    Parsing and slimming create no reference cycles; without the pause, CPython's generation-2
-    collections walk every object already loaded again and again, and loading time grows faster than
-    the input.
+    Parsing and slimming create no reference cycles; without the pause, CPython's collections walk
+    every object already loaded again and again, and loading time grows faster than the input.
+    ``load_paths`` and ``scan`` pause it for their own work; callers that load and scan in one go
+    (``manage.py scan``, the cluster scan task) should hold the pause across both, otherwise the first
+    collection after loading walks the whole snapshot once more.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -216,6 +218,14 @@ def _add_top(doc, origin: str, builder: SnapshotBuilder) -> int:
 
 def _load_yaml(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
     guarded = _ANCHOR.search(data) is not None  # aliases and merge keys need an anchor first
+    if not guarded:
+        split = _split_list(data)
+        if split is not None:
+            part = SnapshotBuilder(builder.source)
+            count = _load_list_items(data, split, origin, part)
+            if count is not None:
+                builder.absorb(part)
+                return count
     loader = _GuardedLoader if guarded else _BaseLoader
     count = 0
     try:
@@ -225,6 +235,67 @@ def _load_yaml(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
             count += _add_top(doc, origin, builder)
     except yaml.YAMLError as exc:
         raise LoadError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from None
+    return count
+
+
+# A line that starts at column 0 with something other than blank space or a comment.
+_COLUMN0 = re.compile(rb"^(?:- |-\r?\n|[^\s#])", re.M)
+
+
+def _split_list(data: bytes):
+    """Find the items of a ``kubectl get -o yaml`` List: ``(header text, [(start, end) of each item])``.
+
+    kubectl writes one document whose top-level ``items:`` sequence has its ``- `` entries at column 0
+    and everything inside them indented, so item boundaries can be found without parsing. Parsing
+    each item on its own never builds the node graph of the whole file: memory stays at one item plus
+    the slimmed objects. Anything unusual (several documents, no List, a column-0 line that is neither
+    a top-level key nor an item) returns None and the file is parsed whole.
+    """
+    if data.startswith((b"---", b"%")) or b"\n---" in data or b"\n..." in data:
+        return None
+    starts = [m.start() for m in _COLUMN0.finditer(data)]
+    header, items = [], []
+    section = None
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(data)
+        if data[start:start + 1] == b"-":
+            if section != "items":
+                return None
+            items.append((start, end))
+            continue
+        newline = data.find(b"\n", start, end)
+        line = data[start:newline if newline >= 0 else end].rstrip()
+        if line == b"items:":
+            section = "items"
+        else:
+            section = "other"
+            header.append(data[start:end])
+    if len(items) < 2:
+        return None
+    return b"".join(header), items
+
+
+def _load_list_items(data: bytes, split, origin: str, builder: SnapshotBuilder) -> int | None:
+    """Parse and slim a kubectl List item by item; None when the shortcut does not apply."""
+    header_text, items = split
+    try:
+        header = yaml.load(header_text, Loader=_BaseLoader) if header_text.strip() else None
+    except yaml.YAMLError:
+        return None
+    if type(header) is not dict or not isinstance(header.get("kind"), str) or not header["kind"].endswith("List"):
+        return None
+    kind = header["kind"]
+    item_kind = kind[:-4] if kind != "List" else ""
+    item_api = header.get("apiVersion") if item_kind and isinstance(header.get("apiVersion"), str) else ""
+    count = 0
+    for start, end in items:
+        try:
+            parsed = yaml.load(data[start:end], Loader=_BaseLoader)
+        except yaml.YAMLError:
+            return None  # e.g. a quoted scalar continued at column 0: parse the file whole instead
+        if type(parsed) is not list or len(parsed) != 1:
+            return None
+        count += builder.add(parsed[0], origin, item_kind, item_api, depth=1)
     return count
 
 

@@ -260,7 +260,6 @@ def _slim_pod(doc: dict) -> dict:
         "start_time": status.get("startTime") or "",
         "statuses": statuses if type(statuses) is list else [],
         "init_statuses": init_statuses if type(init_statuses) is list else [],
-        "conditions": status.get("conditions") if type(status.get("conditions")) is list else [],
     }
 
 
@@ -310,8 +309,11 @@ def _slim_workload(doc: dict) -> dict:
         "selector": _clean_map(selector.get("matchLabels"), "spec.selector.matchLabels"),
         "template_labels": _clean_map(tmeta.get("labels"), "spec.template.metadata.labels"),
         "template_annotations": _istio_annotations(tmeta.get("annotations")),
+        # env is kept for istiod's discovery container only (its flags); other workloads need names and images
         "containers": [
-            {"name": c.get("name"), "image": c.get("image") or "", "env": c.get("env")} for c in containers
+            {"name": c.get("name"), "image": c.get("image") or "",
+             "env": c.get("env") if c.get("name") == "discovery" or i == 0 else None}
+            for i, c in enumerate(containers)
         ],
         "ready_replicas": status.get("readyReplicas") or 0,
         "available_replicas": status.get("availableReplicas") or 0,
