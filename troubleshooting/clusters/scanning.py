@@ -24,7 +24,7 @@ from troubleshooting.clusters.kubeconfig import KubeconfigError
 from troubleshooting.models import Cluster, Finding, Scan
 from troubleshooting.scanner.cluster import ClusterError, ClusterReader
 from troubleshooting.scanner.engine import scan as analyse
-from troubleshooting.scanner.loaders import LoadError, load_bytes
+from troubleshooting.scanner.loaders import LoadError, load_bytes, paused_gc
 from troubleshooting.scanner.snapshot import SnapshotBuilder
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ def execute(scan: Scan) -> Scan:
     began = time.monotonic()
     failed = True
     try:
-        snapshot, kind_errors = read(cluster)
-        report = analyse(snapshot, base_url=settings.SITE_URL)
+        with paused_gc():  # reading and analysis build no reference cycles (see loaders.paused_gc)
+            snapshot, kind_errors = read(cluster)
+            report = analyse(snapshot, base_url=settings.SITE_URL)
         with transaction.atomic():
             record(scan, report, kind_errors)
         failed = False
