@@ -50,6 +50,14 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def page_without_js(browser, live_server):
+    """A page as a browser with JavaScript turned off sees it: plain forms and links only."""
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
 def shipped_catalog(transactional_db):
     call_command("loadarticles", stdout=StringIO())
 

@@ -32,13 +32,11 @@ def test_a_reader_filters_the_catalog_opens_an_article_and_copies_its_yaml(page,
     screenshot(page, "article-copied")
 
 
-def test_the_catalog_filters_work_without_javascript(browser, live_server, shipped_catalog):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    page = context.new_page()
+def test_the_catalog_filters_work_without_javascript(page_without_js, shipped_catalog):
+    page = page_without_js
     page.goto("/")
     page.select_option("#id_severity", "critical")
     page.click("text=Apply filters")
     page.wait_for_url("**/?*severity=critical*")
     severities = page.locator(".article-card .badge.severity").all_text_contents()
     assert severities and set(severities) == {"Critical"}
-    context.close()

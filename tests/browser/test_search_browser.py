@@ -35,12 +35,10 @@ def test_a_pasted_log_excerpt_lists_candidates_with_what_matched(page, shipped_c
     screenshot(page, "search-results")
 
 
-def test_the_search_form_works_without_javascript(browser, live_server, shipped_catalog):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    page = context.new_page()
+def test_the_search_form_works_without_javascript(page_without_js, shipped_catalog):
+    page = page_without_js
     page.goto("/")
     page.fill(".header-search input[name=q]", "RBAC: access denied")
     page.press(".header-search input[name=q]", "Enter")
     page.wait_for_url("**/search?q=RBAC*")
     assert page.locator(".search-hit").first.get_attribute("data-slug") == "rbac-access-denied"
-    context.close()
