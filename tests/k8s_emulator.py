@@ -201,7 +201,8 @@ class KubernetesEmulator:
 
     def handle(self, path: str, query: dict, headers) -> tuple[int, dict]:
         self.requests.append((path, query))
-        if self.token and headers.get("Authorization") != f"Bearer {self.token}":
+        scheme, _, presented = (headers.get("Authorization") or "").partition(" ")
+        if self.token and (scheme.lower() != "bearer" or presented != self.token):  # the scheme is case-insensitive
             return 401, _status(401, "Unauthorized", "Unauthorized")
         parts = [p for p in path.split("/") if p]
         if path == "/version":

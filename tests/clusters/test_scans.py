@@ -266,3 +266,34 @@ def test_a_scan_stopped_by_the_task_time_limit_fails_with_that_reason(db, seeded
     assert result.error.startswith("the scan took longer than") and result.error.endswith("s and was stopped")
     cluster.refresh_from_db()
     assert cluster.lease_until is None
+
+
+def test_an_in_cluster_scan_uses_the_pods_service_account(db, k8s_emulator, tmp_path, monkeypatch):
+    """meshkb in a pod: the standard token and CA mount, the service host and port from the environment."""
+    from pathlib import Path
+
+    from kubernetes.config import incluster_config
+
+    from troubleshooting.clusters.registry import configure
+
+    emu = k8s_emulator(seeds_text(), tls=True)
+    token = tmp_path / "token"
+    token.write_text(emu.token)
+    # Where a pod has its service-account mount; the emulator's certificate is issued to "localhost".
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(Path(emu._tmp.name) / "tls.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "localhost")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(emu.url.rsplit(":", 1)[1]))
+    cluster = configure(Cluster(name="self"), source=Cluster.IN_CLUSTER)
+    result = scan(cluster)
+    assert result.status == "succeeded", result.error
+    assert open_rules(cluster) >= SEED_RULES
+
+
+def test_an_in_cluster_source_outside_a_pod_fails_with_one_line(db, monkeypatch):
+    from troubleshooting.clusters.registry import configure
+
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    result = scan(configure(Cluster(name="self"), source=Cluster.IN_CLUSTER))
+    assert result.status == "failed"
+    assert result.error.startswith("cannot configure the Kubernetes client: ") and "\n" not in result.error
