@@ -40,12 +40,14 @@ def celery_worker(transactional_db):
     from meshkb.celery import app
 
     broker = "redis://127.0.0.1:6379/15" if IN_CI or listening(6379) else "memory://"
-    saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager")}
-    app.conf.update(broker_url=broker, broker_transport_options={}, task_always_eager=False)
-    app.connection_for_write().default_channel.client.flushdb() if broker.startswith("redis") else None
+    # A queue of its own, so test runs sharing the Redis server never take each other's tasks.
+    queue = f"meshkb-tests-{os.getpid()}"
+    saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager",
+                                             "task_default_queue")}
+    app.conf.update(broker_url=broker, broker_transport_options={}, task_always_eager=False, task_default_queue=queue)
     # Two threads, so two tasks can really run at the same time.
-    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, shutdown_timeout=20) as worker:
+    with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, shutdown_timeout=20,
+                      queues=[queue]) as worker:
         worker.broker = broker
         yield worker
     app.conf.update(saved)
-    os.environ.pop("CELERY_BROKER_URL", None)
