@@ -309,7 +309,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     rows, ok = [], True
     for fmt in args.formats:
-        previous = None
+        previous, previous_size = None, 0
         for size in sorted(args.sizes):
             path = OUT / f"mesh-{size}.{fmt}"
             if not path.exists():  # in a child process, so this one does not keep gigabytes of objects

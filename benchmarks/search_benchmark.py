@@ -88,7 +88,6 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
