@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Article, Symptom
+from .models import ApiToken, Article, Symptom
 
 
 class SymptomInline(admin.TabularInline):
@@ -33,4 +33,20 @@ class ArticleAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff can see and revoke (delete) tokens; keys are only ever shown to their owner at creation."""
+
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at")
+    list_filter = ("user",)
+    fields = ("prefix", "user", "name", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

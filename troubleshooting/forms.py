@@ -104,3 +104,7 @@ class SuppressionForm(forms.Form):
         if day > today + timedelta(days=366):
             raise forms.ValidationError("Suppress for at most a year, then look again.")
         return day
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'grafana' or 'ci-report'.")

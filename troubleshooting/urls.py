@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, cluster_views, views
+from . import account_views, api, cluster_views, views
 
 urlpatterns = [
     path("", views.catalog, name="catalog"),
@@ -22,4 +22,6 @@ urlpatterns = [
     path("clusters/<slug:name>/findings/<str:fingerprint>/remediation.yaml", cluster_views.remediation_yaml, name="finding-yaml"),
     path("clusters/<slug:name>/findings/<str:fingerprint>/suppress", cluster_views.suppress, name="finding-suppress"),
     path("clusters/<slug:name>/suppressions/<int:suppression_id>/delete", cluster_views.unsuppress, name="unsuppress"),
+    path("account/tokens", account_views.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke", account_views.api_token_revoke, name="api-token-revoke"),
 ]

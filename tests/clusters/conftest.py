@@ -1,14 +1,17 @@
 """A small fixed world for cluster tests: emulated clusters, users, and a Celery worker."""
 
 import os
+from io import StringIO
 
 import pytest
 import yaml
+from django.core.management import call_command
 
 from tests.conftest import IN_CI
 from tests.k8s_emulator import k8s_emulator  # noqa: F401  (fixture)
 from tests.scanner.support import FIXTURES
 from tests.services import listening
+from troubleshooting.clusters import scanning
 from troubleshooting.clusters.registry import configure
 from troubleshooting.models import Cluster
 
@@ -30,6 +33,15 @@ def connect(name: str, emu, **kw) -> Cluster:
 def seeded(k8s_emulator):  # noqa: F811
     """An emulated cluster holding the five seed failures."""
     return k8s_emulator(seeds_text())
+
+
+@pytest.fixture
+def prod(db, seeded):
+    """The seeded cluster, connected by kubeconfig and scanned once, with the full catalog loaded."""
+    call_command("loadarticles", stdout=StringIO())
+    cluster = connect("prod", seeded)
+    scanning.execute(scanning.scan_now(cluster))
+    return cluster
 
 
 @pytest.fixture

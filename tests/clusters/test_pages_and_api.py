@@ -16,14 +16,6 @@ from troubleshooting.models import Cluster, Finding, Scan, Suppression
 
 
 @pytest.fixture
-def prod(db, seeded):
-    call_command("loadarticles", stdout=StringIO())
-    cluster = connect("prod", seeded)
-    scanning.execute(scanning.scan_now(cluster))
-    return cluster
-
-
-@pytest.fixture
 def reader(client, alice):
     client.force_login(alice)
     return client
