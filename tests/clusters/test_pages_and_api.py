@@ -1,10 +1,8 @@
 """Cluster pages and API: who may see and change what, and what the pages show."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
