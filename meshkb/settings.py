@@ -177,6 +177,17 @@ MESHKB_SCAN_HISTORY_DAYS = envint("MESHKB_SCAN_HISTORY_DAYS", 30)
 MESHKB_SCAN_LEASE_SECONDS = envint("MESHKB_SCAN_LEASE_SECONDS", 900)
 MESHKB_API_TIMEOUT_SECONDS = envint("MESHKB_API_TIMEOUT_SECONDS", 30)
 MESHKB_API_PAGE_SIZE = envint("MESHKB_API_PAGE_SIZE", 500)  # objects per list request (limit/continue)
+# After each scan, new and resolved findings (and a cluster starting or stopping to fail) are
+# posted as JSON with a Slack-compatible "text" field. Off while the URL is empty.
+MESHKB_WEBHOOK_URL = os.getenv("MESHKB_WEBHOOK_URL", "").strip()
+if MESHKB_WEBHOOK_URL and not MESHKB_WEBHOOK_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("MESHKB_WEBHOOK_URL: expected an http:// or https:// URL")
+MESHKB_WEBHOOK_MIN_SEVERITY = os.getenv("MESHKB_WEBHOOK_MIN_SEVERITY", "warning").strip().lower()
+if MESHKB_WEBHOOK_MIN_SEVERITY not in ("error", "warning", "info"):
+    raise ImproperlyConfigured(
+        f"MESHKB_WEBHOOK_MIN_SEVERITY={MESHKB_WEBHOOK_MIN_SEVERITY}: expected error, warning or info"
+    )
+MESHKB_WEBHOOK_TIMEOUT_SECONDS = envint("MESHKB_WEBHOOK_TIMEOUT_SECONDS", 10)
 
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")
 CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND") or None

@@ -38,4 +38,5 @@ if not _other_url:
         _other_url = "sqlite://:memory:"
 if _other_url:
     DATABASES["other"] = dj_database_url.parse(_other_url)
-    DATABASES["other"]["TEST"] = {"NAME": "test_meshkb_other" if "postgres" in _other_url else None}
+    # Named per process: two suites on one machine (a developer's run beside CI's) must not drop each other's.
+    DATABASES["other"]["TEST"] = {"NAME": f"test_meshkb_other_{os.getpid()}" if "postgres" in _other_url else None}

@@ -75,6 +75,12 @@ def test_a_bad_setting_is_one_line_naming_the_variable():
     assert run.stderr.strip() == "meshkb configuration error: DEBUG must be true or false, not 'maybe'"
     run = run_settings_check(SECRET_KEY="x", DATABASE_URL="mongodb://nope")
     assert run.returncode == 1 and run.stderr.startswith("meshkb configuration error: DATABASE_URL: Scheme 'mongodb://' is unknown")
+    run = run_settings_check(SECRET_KEY="x", MESHKB_WEBHOOK_URL="hooks.slack.com/services/T0/B0/x")
+    assert run.stderr.strip() == "meshkb configuration error: MESHKB_WEBHOOK_URL: expected an http:// or https:// URL"
+    run = run_settings_check(SECRET_KEY="x", MESHKB_WEBHOOK_MIN_SEVERITY="critical")
+    assert run.stderr.strip() == (
+        "meshkb configuration error: MESHKB_WEBHOOK_MIN_SEVERITY=critical: expected error, warning or info"
+    )
 
 
 def test_the_default_database_is_sqlite_in_wal_mode(db, settings):

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from troubleshooting.clusters import scanning
+from troubleshooting.clusters import notify, scanning
 from troubleshooting.models import Scan
 
 
@@ -18,7 +18,21 @@ def run_scan(scan_id: int) -> str:
     scan = Scan.objects.select_related("cluster").filter(pk=scan_id).first()
     if scan is None:
         return "gone"
-    return scanning.execute(scan).status
+    scan = scanning.execute(scan)
+    if notify.enabled():
+        notify_scan.delay(scan.pk)  # its own task: a slow or broken webhook never holds a scan
+    return scan.status
+
+
+@shared_task(bind=True, max_retries=3)
+def notify_scan(self, scan_id: int) -> bool:
+    scan = Scan.objects.select_related("cluster").filter(pk=scan_id).first()
+    if scan is None:
+        return False
+    try:
+        return notify.send_for(scan)
+    except notify.DeliveryFailed as exc:
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from None
 
 
 @shared_task

@@ -1,6 +1,9 @@
 """A small fixed world for cluster tests: emulated clusters, users, and a Celery worker."""
 
+import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import pytest
@@ -63,3 +66,34 @@ def celery_worker(transactional_db):
         worker.broker = broker
         yield worker
     app.conf.update(saved)
+
+
+class Receiver:
+    """An HTTP server that records JSON bodies and answers with a chosen status."""
+
+    def __init__(self):
+        self.bodies, self.status = [], 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T000/SECRET"
+
+
+@pytest.fixture
+def receiver(settings):
+    hook = Receiver()
+    settings.MESHKB_WEBHOOK_URL = hook.url
+    settings.MESHKB_WEBHOOK_MIN_SEVERITY = "warning"
+    yield hook
+    hook.server.shutdown()

@@ -39,6 +39,14 @@ def test_two_dispatches_at_once_produce_one_scan(celery_worker, seeded):
     assert Scan.objects.filter(cluster=cluster).count() == 1
 
 
+def test_the_worker_posts_what_a_scan_found_to_the_webhook(celery_worker, seeded, receiver):
+    cluster = connect("prod", seeded)
+    dispatch_due_scans.delay()
+    wait_for(lambda: receiver.bodies)
+    assert receiver.bodies[0]["cluster"] == "prod" and receiver.bodies[0]["new"]
+    assert Scan.objects.get(cluster=cluster).notified_at is not None
+
+
 def test_the_schedule_runs_dispatch_every_minute():
     from django.conf import settings
 

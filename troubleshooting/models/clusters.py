@@ -147,6 +147,7 @@ class Scan(models.Model):
     counts = models.JSONField(default=dict, blank=True)  # severity -> open findings after this scan
     new_findings = models.PositiveIntegerField(default=0)
     resolved_findings = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)  # its news went to the webhook
 
     class Meta:
         ordering = ["-queued_at", "-pk"]

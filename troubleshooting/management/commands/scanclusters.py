@@ -1,4 +1,4 @@
-from troubleshooting.clusters import scanning
+from troubleshooting.clusters import notify, scanning
 from troubleshooting.management.base import InputError, MeshkbCommand
 from troubleshooting.models import Cluster
 
@@ -33,5 +33,9 @@ class Command(MeshkbCommand):
             for kind, reason in sorted(scan.kind_errors.items()):
                 line += f"\n  could not read {kind}: {reason}"
             self.stdout.write(line)
+            try:
+                notify.send_for(scan)
+            except notify.DeliveryFailed as exc:
+                self.stderr.write(f"{scan.cluster.name}: could not notify: {exc}")
         if failed:
             raise InputError(f"{failed} of {len(scans)} scans failed", returncode=1)
