@@ -46,6 +46,7 @@ SEEN_IN = {
     "k8s-event": "Kubernetes event",
     "kubectl": "kubectl",
     "istioctl": "istioctl",
+    "kiali": "Kiali validation",
     "app-log": "Application log",
 }
 
