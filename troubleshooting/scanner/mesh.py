@@ -65,6 +65,22 @@ def se_has_addresses(snapshot: Snapshot, se: Obj) -> bool:
     return bool(extra.get("status_addresses"))
 
 
+# --- VirtualServices ----------------------------------------------------------------------
+
+
+def route_destinations(vs: Obj, mirrors: bool = True):
+    """``(where, destination, weight)`` for every http/tcp/tls route destination (and mirror, weight None)."""
+    for section in ("http", "tcp", "tls"):
+        for i, route in enumerate(vs.spec.get(section) or ()):
+            for j, dest in enumerate(route.get("route") or ()):
+                d = dest.get("destination") or {}
+                if d:
+                    yield f"spec.{section}[{i}].route[{j}]", d, dest.get("weight")
+            mirror = route.get("mirror")
+            if mirror and mirrors:
+                yield f"spec.{section}[{i}].mirror", mirror, None
+
+
 # --- DestinationRules ---------------------------------------------------------------------
 
 
