@@ -40,6 +40,24 @@ def is_gateway_pod(pod: Obj) -> bool:
     return "gateway" in value
 
 
+def spans_clusters(snapshot: Snapshot) -> bool:
+    """Whether the mesh reaches beyond this cluster: istiod names its cluster, or mesh networks are declared.
+
+    Endpoints in the other clusters are invisible in this cluster's snapshot.
+    """
+    if any(p.env.get("CLUSTER_ID") not in (None, "", "Kubernetes") for p in snapshot.control_planes):
+        return True
+    root = snapshot.namespace(snapshot.root_namespace)
+    if root is not None and root.labels.get("topology.istio.io/network"):
+        return True
+    for plane_ns in {p.namespace for p in snapshot.control_planes} or {snapshot.root_namespace}:
+        cm = snapshot.get("ConfigMap", plane_ns, "istio")
+        networks = load_yaml_text(((cm.spec.get("data") or {}) if cm else {}).get("meshNetworks"))
+        if networks and networks.get("networks"):
+            return True
+    return False
+
+
 def ports_of(se: Obj) -> list[dict]:
     return [p for p in se.spec.get("ports") or () if isinstance(p, dict)]
 

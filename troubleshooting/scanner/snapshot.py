@@ -289,6 +289,7 @@ def _slim_service(doc: dict) -> dict:
         "ports": ports,
         "clusterIP": spec.get("clusterIP") or "",
         "externalName": spec.get("externalName") or "",
+        "publish_not_ready": spec.get("publishNotReadyAddresses") is True,
     }
 
 
