@@ -79,6 +79,7 @@ def test_a_403_on_one_kind_makes_a_partial_scan_with_the_reason(k8s_emulator):
     assert result.partial and set(result.errors) == {"Pod"}
     assert result.errors["Pod"].startswith('forbidden: pods is forbidden: User "system:serviceaccount:meshkb:reader"')
     assert "Pod" not in result.snapshot.scanned and result.snapshot.scanned["Gateway"] == 2
+    assert result.snapshot.unread == {"Pod"}
     assert any(w.startswith("partial scan: could not read Pod") for w in result.snapshot.warnings)
 
 
