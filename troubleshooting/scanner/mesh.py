@@ -7,7 +7,7 @@ import yaml
 from . import hosts as _hosts
 from . import protocol as proto
 from .findings import Ref
-from .snapshot import Obj, Snapshot
+from .snapshot import KIND_GROUPS, NETWORKING, Obj, Snapshot
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -150,7 +150,7 @@ def dr_object(dr: Obj, spec: dict) -> dict:
 
 
 def istio_object(obj: Obj, spec: dict) -> dict:
-    return {"apiVersion": obj.api_version or "networking.istio.io/v1", "kind": obj.kind,
+    return {"apiVersion": obj.api_version or f"{KIND_GROUPS.get(obj.kind, NETWORKING)}/v1", "kind": obj.kind,
             "metadata": obj.metadata(), "spec": spec}
 
 
@@ -165,32 +165,38 @@ def unique_name(snapshot: Snapshot, kind: str, namespace: str, base: str) -> str
 # --- PeerAuthentication -------------------------------------------------------------------
 
 
-def _pa_selector(pa: Obj) -> dict:
-    return ((pa.spec.get("selector") or {}).get("matchLabels")) or {}
+def match_labels(obj: Obj) -> dict:
+    """``spec.selector.matchLabels`` of a PeerAuthentication (or another security policy)."""
+    return ((obj.spec.get("selector") or {}).get("matchLabels")) or {}
 
 
-def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[str, Obj | None]:
-    """The effective mTLS mode for a workload port: workload policy > namespace > mesh root; default PERMISSIVE."""
-    root = snapshot.root_namespace
+def _selects(obj: Obj, pod: Obj) -> bool:
+    return all(pod.labels.get(k) == v for k, v in match_labels(obj).items())
+
+
+def _peer_authentications(snapshot: Snapshot, pod: Obj) -> tuple[Obj | None, list[Obj]]:
+    """The workload's own PeerAuthentication (the oldest) and the chain workload > namespace > mesh root."""
     workload_pas = []
     namespace_pa = None
     for pa in snapshot.in_namespace("PeerAuthentication", pod.namespace):
-        sel = _pa_selector(pa)
-        if sel:
-            if all(pod.labels.get(k) == v for k, v in sel.items()):
+        if match_labels(pa):
+            if _selects(pa, pod):
                 workload_pas.append(pa)
         elif namespace_pa is None or pa.order_key < namespace_pa.order_key:
             namespace_pa = pa
     mesh_pa = None
-    for pa in snapshot.in_namespace("PeerAuthentication", root):
-        if not _pa_selector(pa) and (mesh_pa is None or pa.order_key < mesh_pa.order_key):
+    for pa in snapshot.in_namespace("PeerAuthentication", snapshot.root_namespace):
+        if not match_labels(pa) and (mesh_pa is None or pa.order_key < mesh_pa.order_key):
             mesh_pa = pa
-    chain = []
-    if workload_pas:
-        chain.append(sorted(workload_pas, key=lambda p: p.order_key)[0])
-    chain += [p for p in (namespace_pa, mesh_pa) if p is not None]
+    workload_pa = min(workload_pas, key=lambda p: p.order_key) if workload_pas else None
+    return workload_pa, [p for p in (workload_pa, namespace_pa, mesh_pa) if p is not None]
+
+
+def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[str, Obj | None]:
+    """The effective mTLS mode for a workload port: workload policy > namespace > mesh root; default PERMISSIVE."""
+    workload_pa, chain = _peer_authentications(snapshot, pod)
     for pa in chain:
-        if port is not None and pa in workload_pas:
+        if port is not None and pa is workload_pa:
             level = (pa.spec.get("portLevelMtls") or {}).get(str(port)) or (pa.spec.get("portLevelMtls") or {}).get(port)
             if isinstance(level, dict) and level.get("mode") and level.get("mode") != "UNSET":
                 return level["mode"], pa
