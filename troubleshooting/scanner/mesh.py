@@ -162,16 +162,22 @@ def unique_name(snapshot: Snapshot, kind: str, namespace: str, base: str) -> str
     return name
 
 
-# --- PeerAuthentication -------------------------------------------------------------------
+# --- PeerAuthentication, RequestAuthentication, AuthorizationPolicy ------------------------
 
 
 def match_labels(obj: Obj) -> dict:
-    """``spec.selector.matchLabels`` of a PeerAuthentication (or another security policy)."""
+    """``spec.selector.matchLabels`` of a PeerAuthentication, RequestAuthentication or AuthorizationPolicy."""
     return ((obj.spec.get("selector") or {}).get("matchLabels")) or {}
 
 
 def _selects(obj: Obj, pod: Obj) -> bool:
     return all(pod.labels.get(k) == v for k, v in match_labels(obj).items())
+
+
+def policy_pods(snapshot: Snapshot, policy: Obj) -> list[Obj]:
+    """The pods a security policy's selector picks: in its namespace, or in every namespace from the root one."""
+    namespace = None if policy.namespace == snapshot.root_namespace else policy.namespace
+    return snapshot.pods_matching(match_labels(policy), namespace)
 
 
 def _peer_authentications(snapshot: Snapshot, pod: Obj) -> tuple[Obj | None, list[Obj]]:
@@ -204,6 +210,33 @@ def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[s
         if mode and mode != "UNSET":
             return mode, pa
     return "PERMISSIVE", None
+
+
+def mtls_disabled(snapshot: Snapshot, pod: Obj) -> Obj | None:
+    """The PeerAuthentication that turns mTLS off on every inbound port of a workload, else None.
+
+    None too when a port-level exception of the workload's own policy accepts mTLS on some port.
+    """
+    mode, pa = peer_authentication_mode(snapshot, pod)
+    if mode != "DISABLE":
+        return None
+    workload_pa, _ = _peer_authentications(snapshot, pod)
+    for port in (workload_pa.spec.get("portLevelMtls") or {}) if workload_pa is not None else ():
+        if peer_authentication_mode(snapshot, pod, port)[0] != "DISABLE":
+            return None
+    return pa
+
+
+def request_authentication_applies(snapshot: Snapshot, pod: Obj) -> bool:
+    """Whether any RequestAuthentication applies to a workload: mesh-, namespace- or workload-wide.
+
+    One with ``targetRef``/``targetRefs`` counts as applying: meshkb does not follow them.
+    """
+    for namespace in {pod.namespace, snapshot.root_namespace}:
+        for ra in snapshot.in_namespace("RequestAuthentication", namespace):
+            if ra.spec.get("targetRef") or ra.spec.get("targetRefs") or _selects(ra, pod):
+                return True
+    return False
 
 
 def service_host(snapshot: Snapshot, svc: Obj) -> str:
