@@ -81,7 +81,8 @@ def test_authorization_policies_with_wrong_types_in_their_rules_are_skipped_with
              "metadata": {"name": f"p{i}", "namespace": "a"}, "spec": spec} for i, spec in enumerate(bad)]
     snap = load_paths([write(tmp_path, "policies.json", json.dumps({"kind": "List", "items": docs}))])
     assert snap.scanned == {}
-    assert snap.warnings[0].startswith("5 × skipped malformed objects: AuthorizationPolicy p0: spec.rules is not a list")
+    assert snap.warnings[0].startswith("5 × skipped malformed objects: AuthorizationPolicy p0: spec.rules is not a "
+                                       "list")
 
 
 def test_duplicate_objects_are_a_counted_warning_and_the_later_one_wins(tmp_path):

@@ -2,7 +2,17 @@
 
 from tests.scanner.support import docs_from_yaml, run
 
-BASE = """
+# A ready pod elsewhere: the snapshot holds pods, so their absence behind a Service means something.
+CLIENT = """
+apiVersion: v1
+kind: Pod
+metadata: {name: productpage-1, namespace: shop, labels: {app: productpage}}
+spec: {containers: [{name: productpage}, {name: istio-proxy}]}
+status: {phase: Running}
+---
+"""
+
+BASE = CLIENT + """
 apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: shop}
@@ -16,12 +26,6 @@ status:
   phase: Running
   containerStatuses: [{name: reviews, ready: false}, {name: istio-proxy, ready: true}]
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: productpage-1, namespace: shop, labels: {app: productpage}}
-spec: {containers: [{name: productpage}, {name: istio-proxy}]}
-status: {phase: Running}
----
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews, namespace: shop}
@@ -32,7 +36,7 @@ spec:
     - destination: {host: reviews, port: {number: 9080}}
 """
 
-SCALED_TO_ZERO = """
+SCALED_TO_ZERO = CLIENT + """
 apiVersion: v1
 kind: Service
 metadata: {name: ratings, namespace: shop}
@@ -47,12 +51,6 @@ spec:
   template:
     metadata: {labels: {app: ratings, version: v1}}
     spec: {containers: [{name: ratings, image: ratings:1}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: productpage-1, namespace: shop, labels: {app: productpage}}
-spec: {containers: [{name: productpage}, {name: istio-proxy}]}
-status: {phase: Running}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -100,7 +98,8 @@ def test_a_workload_scaled_to_zero_is_a_warning_with_a_scale_command():
     [f] = run(docs_from_yaml(SCALED_TO_ZERO), "MKB-116")
     assert str(f.resource) == "Service shop/ratings" and f.severity == "warning"
     assert "Deployment shop/ratings-v1, whose pods its selector app=ratings matches, is scaled to zero" in f.message
-    assert "VirtualService istio-system/front (spec.tcp[0].route[0]) routes to it, so every TCP/TLS connection" in f.message
+    assert ("VirtualService istio-system/front (spec.tcp[0].route[0]) routes to it, so every TCP/TLS connection"
+            in f.message)
     assert {str(r) for r in f.related} == {"VirtualService istio-system/front", "Deployment shop/ratings-v1"}
     assert f.remediation.commands == ["kubectl scale deployment/ratings-v1 -n shop --replicas=1"]
 

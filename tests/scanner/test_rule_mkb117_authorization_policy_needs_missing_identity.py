@@ -64,6 +64,8 @@ DENY_EXCEPT_SHOP = MTLS_DISABLED.replace(
 
 
 def docs(text: str, old: str = "", new: str = "", extra: str = ""):
+    """A world from ``text`` with ``old`` replaced by ``new`` (which must be there) and ``extra`` added."""
+    assert old in text, old
     return docs_from_yaml(text.replace(old, new) if old else text) + (docs_from_yaml(extra) if extra else [])
 
 

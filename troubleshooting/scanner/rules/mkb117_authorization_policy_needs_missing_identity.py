@@ -121,9 +121,9 @@ def _finding(snapshot, policy, action, rules, hits):
         f" and {len(workloads) - _SHOWN} more" if len(workloads) > _SHOWN else "")
     causes = []
     if PEER in kinds:
-        causes.append("mTLS is disabled there (PeerAuthentication "
-                      + ", ".join(f"{pa.namespace}/{pa.name}" for pa in pas) + " mode DISABLE), so no request carries a "
-                      "peer identity")
+        named = ", ".join(f"{pa.namespace}/{pa.name}" for pa in pas)
+        causes.append(f"mTLS is disabled there (PeerAuthentication {named} mode DISABLE), so no request carries a "
+                      f"peer identity")
     if REQUEST in kinds:
         causes.append("no RequestAuthentication applies there, so no request carries a request principal")
     name = f"AuthorizationPolicy {policy.namespace}/{policy.name}"
@@ -203,9 +203,10 @@ def _plaintext_callers_or_servers(snapshot, pods) -> bool:
     hosts = {service_host(snapshot, svc) for p in pods for svc in snapshot.services_selecting(p)}
     names = {name for h in hosts for name in wildcard_candidates(h)}
     for dr in (dr for name in names for dr in snapshot.destinationrules_by_host.get(name, ())):
-        policies = [dr.spec.get("trafficPolicy") or {}] + [s.get("trafficPolicy") or {} for s in dr.spec.get("subsets") or ()]
-        blocks = [tp.get("tls") for tp in policies] + [pl.get("tls") for tp in policies
-                                                      for pl in tp.get("portLevelSettings") or ()]
+        policies = [dr.spec.get("trafficPolicy") or {}]
+        policies += [s.get("trafficPolicy") or {} for s in dr.spec.get("subsets") or ()]
+        blocks = [tp.get("tls") for tp in policies]
+        blocks += [pl.get("tls") for tp in policies for pl in tp.get("portLevelSettings") or ()]
         if any(tls and tls.get("mode") != "ISTIO_MUTUAL" for tls in blocks):
             return True
     return False
