@@ -283,24 +283,20 @@ def test_request_auth_conditions_need_a_request_principal_too():
 
 
 def test_a_request_authentication_for_the_workload_its_namespace_or_the_mesh_is_enough():
+    def with_request_authentication(namespace, spec):
+        return docs(NO_REQUEST_AUTHENTICATION, extra=f"""
+            apiVersion: security.istio.io/v1
+            kind: RequestAuthentication
+            metadata: {{name: jwt, namespace: {namespace}}}
+            spec: {spec}
+        """)
+
     for namespace, spec in [("shop", "{selector: {matchLabels: {app: orders}}}"), ("shop", "{}"),
                             ("istio-system", "{}"), ("istio-system", "{selector: {matchLabels: {app: orders}}}"),
                             ("shop", "{targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: w}]}")]:
-        ra = f"""
-            apiVersion: security.istio.io/v1
-            kind: RequestAuthentication
-            metadata: {{name: jwt, namespace: {namespace}}}
-            spec: {spec}
-        """
-        assert run(docs(NO_REQUEST_AUTHENTICATION, extra=ra), "MKB-117") == [], (namespace, spec)
+        assert run(with_request_authentication(namespace, spec), "MKB-117") == [], (namespace, spec)
     for namespace, spec in [("shop", "{selector: {matchLabels: {app: other}}}"), ("billing", "{}")]:
-        ra = f"""
-            apiVersion: security.istio.io/v1
-            kind: RequestAuthentication
-            metadata: {{name: jwt, namespace: {namespace}}}
-            spec: {spec}
-        """
-        assert len(run(docs(NO_REQUEST_AUTHENTICATION, extra=ra), "MKB-117")) == 1, (namespace, spec)
+        assert len(run(with_request_authentication(namespace, spec), "MKB-117")) == 1, (namespace, spec)
 
 
 def test_a_mesh_wide_deny_of_requests_without_a_token_denies_everything_without_request_authentication():
