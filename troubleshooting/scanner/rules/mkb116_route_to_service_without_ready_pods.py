@@ -20,8 +20,9 @@ RULE = Rule(
         "request routed there gets 503 'no healthy upstream' (UH). A warning when every Deployment or StatefulSet the "
         "selector would match is scaled to zero. Headless and ExternalName Services, Services without a selector "
         "(manual endpoints) and hosts a ServiceEntry also declares are skipped. Only evaluated when the snapshot has "
-        "pods and the mesh does not span clusters (other clusters' endpoints are not in the snapshot). One finding "
-        "per Service."
+        "pods and the mesh does not span clusters (other clusters' endpoints are not in the snapshot). WorkloadEntries "
+        "are not read: a Service whose only endpoints are VMs is reported and needs a suppression. One finding per "
+        "Service."
     ),
 )
 
