@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from tests.conftest import IN_CI
 from tests.k8s_emulator import k8s_emulator  # noqa: F401  (fixture)
-from tests.scanner.support import FIXTURES
+from tests.scanner.support import FIXTURES, fixture_docs
 from tests.services import listening
 from troubleshooting.clusters import scanning
 from troubleshooting.clusters.registry import configure
@@ -25,6 +25,9 @@ SEEDS = ["seed1-app-starts-before-sidecar-ready.yaml", "seed2-externalname-hijac
 
 def seeds_text() -> str:
     return "\n---\n".join((FIXTURES / name).read_text() for name in SEEDS)
+
+
+SEED_PODS = sum(1 for name in SEEDS for d in fixture_docs(name) if d.get("kind") == "Pod")
 
 
 def connect(name: str, emu, **kw) -> Cluster:

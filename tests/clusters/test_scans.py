@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from tests.clusters.conftest import connect, seeds_text
+from tests.clusters.conftest import SEED_PODS, connect, seeds_text
 from troubleshooting.clusters import scanning
 from troubleshooting.models import Cluster, Finding, Scan, Suppression
 
@@ -28,7 +28,7 @@ def test_a_full_scan_stores_its_findings_and_facts(db, seeded):
     result = scan(cluster)
     assert result.status == "succeeded", result.error
     assert result.error == "" and result.kind_errors == {}
-    assert result.scanned["Pod"] == 5 and result.scanned["Gateway"] == 2
+    assert result.scanned["Pod"] == SEED_PODS and result.scanned["Gateway"] == 2
     assert result.istio_versions == ["1.11.4"]
     assert open_rules(cluster) >= SEED_RULES
     assert result.new_findings == Finding.objects.count() and result.resolved_findings == 0
@@ -82,7 +82,7 @@ def test_a_410_mid_pagination_restarts_the_list(db, k8s_emulator, settings):
     settings.MESHKB_API_PAGE_SIZE = 2
     emu = k8s_emulator(seeds_text(), expire={"pods": 1})
     result = scan(connect("prod", emu))
-    assert result.status == "succeeded" and result.scanned["Pod"] == 5
+    assert result.status == "succeeded" and result.scanned["Pod"] == SEED_PODS
     pod_lists = [q for p, q in emu.requests if p == "/api/v1/pods"]
     assert all(q.get("limit") == "2" for q in pod_lists)
     assert sum("continue" not in q for q in pod_lists) == 2  # started over once

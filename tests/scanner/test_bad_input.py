@@ -74,6 +74,17 @@ def test_every_detector_survives_wrong_types_deep_inside_objects(tmp_path):
     assert all("could not run" not in w for w in report.warnings), report.warnings
 
 
+def test_authorization_policies_with_wrong_types_in_their_rules_are_skipped_with_a_warning(tmp_path):
+    bad = [{"rules": "x"}, {"rules": ["x"]}, {"rules": [{"from": [{"source": {"principals": "a"}}]}]},
+           {"rules": [{"from": ["x"]}]}, {"rules": [{"when": [{"values": ["a"]}]}]}]
+    docs = [{"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+             "metadata": {"name": f"p{i}", "namespace": "a"}, "spec": spec} for i, spec in enumerate(bad)]
+    snap = load_paths([write(tmp_path, "policies.json", json.dumps({"kind": "List", "items": docs}))])
+    assert snap.scanned == {}
+    assert snap.warnings[0].startswith("5 × skipped malformed objects: AuthorizationPolicy p0: spec.rules is not a "
+                                       "list")
+
+
 def test_duplicate_objects_are_a_counted_warning_and_the_later_one_wins(tmp_path):
     one = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\nspec: {type: ClusterIP}\n"
     two = one.replace("ClusterIP", "NodePort")

@@ -20,6 +20,9 @@ def seeds_text():
     return "\n---\n".join((FIXTURES / name).read_text() for name in SEEDS)
 
 
+SEED_PODS = sum(1 for name in SEEDS for d in fixture_docs(name) if d.get("kind") == "Pod")
+
+
 def read(emu, **kw):
     with emu.api_client() as api:
         return ClusterReader(api, **kw).read()
@@ -41,7 +44,7 @@ def test_lists_are_paginated_with_limit_and_continue(k8s_emulator):
     pod_requests = [q for p, q in emu.requests if p == "/api/v1/pods"]
     assert [q.get("limit") for q in pod_requests] == ["2", "2", "2"]
     assert ["continue" in q for q in pod_requests] == [False, True, True]
-    assert result.snapshot.scanned["Pod"] == 5
+    assert result.snapshot.scanned["Pod"] == SEED_PODS
 
 
 def test_istio_kinds_are_read_at_v1_and_envoyfilters_at_v1alpha3(k8s_emulator):
@@ -76,6 +79,7 @@ def test_a_403_on_one_kind_makes_a_partial_scan_with_the_reason(k8s_emulator):
     assert result.partial and set(result.errors) == {"Pod"}
     assert result.errors["Pod"].startswith('forbidden: pods is forbidden: User "system:serviceaccount:meshkb:reader"')
     assert "Pod" not in result.snapshot.scanned and result.snapshot.scanned["Gateway"] == 2
+    assert result.snapshot.unread == {"Pod"}
     assert any(w.startswith("partial scan: could not read Pod") for w in result.snapshot.warnings)
 
 
@@ -85,7 +89,7 @@ def test_missing_istio_crds_are_per_kind_errors_not_a_failure(k8s_emulator):
     istio_kinds = {k.kind for k in KINDS if "istio" in k.group}
     assert set(result.errors) == istio_kinds
     assert result.errors["Gateway"] == "API group networking.istio.io is not served (Istio CRDs not installed?)"
-    assert result.snapshot.scanned["Pod"] == 5
+    assert result.snapshot.scanned["Pod"] == SEED_PODS
 
 
 def test_a_410_mid_pagination_restarts_the_list(k8s_emulator):
@@ -94,7 +98,7 @@ def test_a_410_mid_pagination_restarts_the_list(k8s_emulator):
     assert not result.partial
     pod_requests = [q for p, q in emu.requests if p == "/api/v1/pods"]
     assert ["continue" in q for q in pod_requests] == [False, True, False, True, True]
-    assert result.snapshot.scanned["Pod"] == 5
+    assert result.snapshot.scanned["Pod"] == SEED_PODS
     assert not any("duplicate" in w for w in result.snapshot.warnings)
 
 

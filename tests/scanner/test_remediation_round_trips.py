@@ -59,4 +59,4 @@ def test_there_are_round_trips_for_every_rule_with_object_remediations():
     applied = {f.rule for _, _, f in CASES if not f.remediation.placeholders and
                (f.remediation.objects or f.remediation.patches or f.remediation.deletes)}
     assert applied >= {"MKB-001", "MKB-002", "MKB-003", "MKB-004", "MKB-005", "MKB-006", "MKB-101", "MKB-102",
-                       "MKB-103", "MKB-105", "MKB-108", "MKB-110", "MKB-111", "MKB-112"}
+                       "MKB-103", "MKB-105", "MKB-108", "MKB-110", "MKB-111", "MKB-112", "MKB-117"}

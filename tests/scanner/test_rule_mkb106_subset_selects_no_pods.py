@@ -44,3 +44,14 @@ def test_node_topology_labels_are_ignored():
 
 def test_without_pods_in_the_snapshot_nothing_is_said():
     assert run([d for d in docs_from_yaml(BASE) if d["kind"] != "Pod"], "MKB-106") == []
+
+
+def test_a_service_without_any_pod_is_left_to_mkb116():
+    docs = [d for d in docs_from_yaml(BASE) if d["kind"] != "Pod"] + docs_from_yaml("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: sleep-1, namespace: default, labels: {app: sleep}}
+        spec: {containers: [{name: sleep}]}
+        status: {phase: Running}
+    """)
+    assert run(docs, "MKB-106") == []

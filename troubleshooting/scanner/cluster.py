@@ -147,7 +147,7 @@ class ClusterReader:
                 errors[spec.kind] = str(exc)
                 builder.warnings.add(f"partial scan: could not read {spec.kind}", str(exc))
         now = _dt.datetime.now(_dt.timezone.utc)
-        return ReadResult(builder.build(now=now), errors, versions)
+        return ReadResult(builder.build(now=now, unread=errors), errors, versions)
 
     # --- discovery ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import yaml
 from . import hosts as _hosts
 from . import protocol as proto
 from .findings import Ref
-from .snapshot import Obj, Snapshot
+from .snapshot import KIND_GROUPS, NETWORKING, Obj, Snapshot
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -40,6 +40,24 @@ def is_gateway_pod(pod: Obj) -> bool:
     return "gateway" in value
 
 
+def spans_clusters(snapshot: Snapshot) -> bool:
+    """Whether the mesh reaches beyond this cluster: istiod names its cluster, or mesh networks are declared.
+
+    Endpoints in the other clusters are invisible in this cluster's snapshot.
+    """
+    if any(p.env.get("CLUSTER_ID") not in (None, "", "Kubernetes") for p in snapshot.control_planes):
+        return True
+    root = snapshot.namespace(snapshot.root_namespace)
+    if root is not None and root.labels.get("topology.istio.io/network"):
+        return True
+    for plane_ns in {p.namespace for p in snapshot.control_planes} or {snapshot.root_namespace}:
+        cm = snapshot.get("ConfigMap", plane_ns, "istio")
+        networks = load_yaml_text(((cm.spec.get("data") or {}) if cm else {}).get("meshNetworks"))
+        if networks and networks.get("networks"):
+            return True
+    return False
+
+
 def ports_of(se: Obj) -> list[dict]:
     return [p for p in se.spec.get("ports") or () if isinstance(p, dict)]
 
@@ -63,6 +81,22 @@ def se_has_addresses(snapshot: Snapshot, se: Obj) -> bool:
         return True
     extra = se.extra or {}
     return bool(extra.get("status_addresses"))
+
+
+# --- VirtualServices ----------------------------------------------------------------------
+
+
+def route_destinations(vs: Obj, mirrors: bool = True):
+    """``(where, destination, weight)`` for every http/tcp/tls route destination (and mirror, weight None)."""
+    for section in ("http", "tcp", "tls"):
+        for i, route in enumerate(vs.spec.get(section) or ()):
+            for j, dest in enumerate(route.get("route") or ()):
+                d = dest.get("destination") or {}
+                if d:
+                    yield f"spec.{section}[{i}].route[{j}]", d, dest.get("weight")
+            mirror = route.get("mirror")
+            if mirror and mirrors:
+                yield f"spec.{section}[{i}].mirror", mirror, None
 
 
 # --- DestinationRules ---------------------------------------------------------------------
@@ -116,7 +150,7 @@ def dr_object(dr: Obj, spec: dict) -> dict:
 
 
 def istio_object(obj: Obj, spec: dict) -> dict:
-    return {"apiVersion": obj.api_version or "networking.istio.io/v1", "kind": obj.kind,
+    return {"apiVersion": obj.api_version or f"{KIND_GROUPS.get(obj.kind, NETWORKING)}/v1", "kind": obj.kind,
             "metadata": obj.metadata(), "spec": spec}
 
 
@@ -128,35 +162,47 @@ def unique_name(snapshot: Snapshot, kind: str, namespace: str, base: str) -> str
     return name
 
 
-# --- PeerAuthentication -------------------------------------------------------------------
+# --- PeerAuthentication, RequestAuthentication, AuthorizationPolicy ------------------------
 
 
-def _pa_selector(pa: Obj) -> dict:
-    return ((pa.spec.get("selector") or {}).get("matchLabels")) or {}
+def match_labels(obj: Obj) -> dict:
+    """``spec.selector.matchLabels`` of a PeerAuthentication, RequestAuthentication or AuthorizationPolicy."""
+    return ((obj.spec.get("selector") or {}).get("matchLabels")) or {}
 
 
-def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[str, Obj | None]:
-    """The effective mTLS mode for a workload port: workload policy > namespace > mesh root; default PERMISSIVE."""
-    root = snapshot.root_namespace
+def _selects(obj: Obj, pod: Obj) -> bool:
+    return all(pod.labels.get(k) == v for k, v in match_labels(obj).items())
+
+
+def policy_pods(snapshot: Snapshot, policy: Obj) -> list[Obj]:
+    """The pods a security policy's selector picks: in its namespace, or in every namespace from the root one."""
+    namespace = None if policy.namespace == snapshot.root_namespace else policy.namespace
+    return snapshot.pods_matching(match_labels(policy), namespace)
+
+
+def _peer_authentications(snapshot: Snapshot, pod: Obj) -> tuple[Obj | None, list[Obj]]:
+    """The workload's own PeerAuthentication (the oldest) and the chain workload > namespace > mesh root."""
     workload_pas = []
     namespace_pa = None
     for pa in snapshot.in_namespace("PeerAuthentication", pod.namespace):
-        sel = _pa_selector(pa)
-        if sel:
-            if all(pod.labels.get(k) == v for k, v in sel.items()):
+        if match_labels(pa):
+            if _selects(pa, pod):
                 workload_pas.append(pa)
         elif namespace_pa is None or pa.order_key < namespace_pa.order_key:
             namespace_pa = pa
     mesh_pa = None
-    for pa in snapshot.in_namespace("PeerAuthentication", root):
-        if not _pa_selector(pa) and (mesh_pa is None or pa.order_key < mesh_pa.order_key):
+    for pa in snapshot.in_namespace("PeerAuthentication", snapshot.root_namespace):
+        if not match_labels(pa) and (mesh_pa is None or pa.order_key < mesh_pa.order_key):
             mesh_pa = pa
-    chain = []
-    if workload_pas:
-        chain.append(sorted(workload_pas, key=lambda p: p.order_key)[0])
-    chain += [p for p in (namespace_pa, mesh_pa) if p is not None]
+    workload_pa = min(workload_pas, key=lambda p: p.order_key) if workload_pas else None
+    return workload_pa, [p for p in (workload_pa, namespace_pa, mesh_pa) if p is not None]
+
+
+def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[str, Obj | None]:
+    """The effective mTLS mode for a workload port: workload policy > namespace > mesh root; default PERMISSIVE."""
+    workload_pa, chain = _peer_authentications(snapshot, pod)
     for pa in chain:
-        if port is not None and pa in workload_pas:
+        if port is not None and pa is workload_pa:
             level = (pa.spec.get("portLevelMtls") or {}).get(str(port)) or (pa.spec.get("portLevelMtls") or {}).get(port)
             if isinstance(level, dict) and level.get("mode") and level.get("mode") != "UNSET":
                 return level["mode"], pa
@@ -164,6 +210,33 @@ def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[s
         if mode and mode != "UNSET":
             return mode, pa
     return "PERMISSIVE", None
+
+
+def mtls_disabled(snapshot: Snapshot, pod: Obj) -> Obj | None:
+    """The PeerAuthentication that turns mTLS off on every inbound port of a workload, else None.
+
+    None too when a port-level exception of the workload's own policy accepts mTLS on some port.
+    """
+    mode, pa = peer_authentication_mode(snapshot, pod)
+    if mode != "DISABLE":
+        return None
+    workload_pa, _ = _peer_authentications(snapshot, pod)
+    for port in (workload_pa.spec.get("portLevelMtls") or {}) if workload_pa is not None else ():
+        if peer_authentication_mode(snapshot, pod, port)[0] != "DISABLE":
+            return None
+    return pa
+
+
+def request_authentication_applies(snapshot: Snapshot, pod: Obj) -> bool:
+    """Whether any RequestAuthentication applies to a workload: mesh-, namespace- or workload-wide.
+
+    One with ``targetRef``/``targetRefs`` counts as applying: meshkb does not follow them.
+    """
+    for namespace in {pod.namespace, snapshot.root_namespace}:
+        for ra in snapshot.in_namespace("RequestAuthentication", namespace):
+            if ra.spec.get("targetRef") or ra.spec.get("targetRefs") or _selects(ra, pod):
+                return True
+    return False
 
 
 def service_host(snapshot: Snapshot, svc: Obj) -> str:

@@ -289,6 +289,7 @@ def _slim_service(doc: dict) -> dict:
         "ports": ports,
         "clusterIP": spec.get("clusterIP") or "",
         "externalName": spec.get("externalName") or "",
+        "publish_not_ready": spec.get("publishNotReadyAddresses") is True,
     }
 
 
@@ -420,6 +421,22 @@ def _validate_peerauthentication(spec: dict) -> None:
         _as_dict(v, f"spec.portLevelMtls[{k}]")
 
 
+def _validate_authorizationpolicy(spec: dict) -> None:
+    _validate_selector_spec(spec)
+    for i, rule in enumerate(_as_list(spec.get("rules"), "spec.rules")):
+        if type(rule) is not dict:
+            raise BadObject(f"spec.rules[{i}] is not an object")
+        for j, item in enumerate(_as_list(rule.get("from"), f"spec.rules[{i}].from")):
+            if type(item) is not dict:
+                raise BadObject(f"spec.rules[{i}].from[{j}] is not an object")
+            for field, values in _as_dict(item.get("source"), f"spec.rules[{i}].from[{j}].source").items():
+                _str_list(values, f"spec.rules[{i}].from[{j}].source.{field}")
+        for j, cond in enumerate(_as_list(rule.get("when"), f"spec.rules[{i}].when")):
+            if type(cond) is not dict or type(cond.get("key")) is not str:
+                raise BadObject(f"spec.rules[{i}].when[{j}] needs a key")
+            _str_list(cond.get("values"), f"spec.rules[{i}].when[{j}].values")
+
+
 def _validate_envoyfilter(spec: dict) -> None:
     _validate_selector_spec(spec)
     for i, p in enumerate(_as_list(spec.get("configPatches"), "spec.configPatches")):
@@ -435,7 +452,7 @@ _VALIDATORS = {
     "Sidecar": _validate_selector_spec,
     "EnvoyFilter": _validate_envoyfilter,
     "PeerAuthentication": _validate_peerauthentication,
-    "AuthorizationPolicy": _validate_selector_spec,
+    "AuthorizationPolicy": _validate_authorizationpolicy,
     "RequestAuthentication": _validate_selector_spec,
 }
 
@@ -623,20 +640,22 @@ class SnapshotBuilder:
         self.warnings.merge(other.warnings)
         self.non_objects += other.non_objects
 
-    def build(self, now: _dt.datetime | None = None) -> "Snapshot":
+    def build(self, now: _dt.datetime | None = None, unread=()) -> "Snapshot":
         if self.ignored:
             kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self.ignored.items()))
             self.warnings.add(f"ignored {sum(self.ignored.values())} objects of kinds the scanner does not read: {kinds}")
         return Snapshot(self.objects.values(), source=self.source, warnings=self.warnings.lines(),
-                        scanned=dict(self.scanned), now=now)
+                        scanned=dict(self.scanned), now=now, unread=unread)
 
 
 class Snapshot:
     """Read-only view over slimmed objects with lazily built indexes."""
 
-    def __init__(self, objects, *, source: str = "", warnings=(), scanned=None, now=None):
+    def __init__(self, objects, *, source: str = "", warnings=(), scanned=None, now=None, unread=()):
         self.source = source
         self.warnings = list(warnings)
+        # Kinds a live read failed for (403, CRD missing): their absence says nothing about the cluster.
+        self.unread = frozenset(unread)
         self._now = now
         by_kind: dict[str, list[Obj]] = defaultdict(list)
         by_key: dict[tuple, Obj] = {}

@@ -6,7 +6,7 @@ import copy
 
 from ..engine import Rule
 from ..findings import Remediation, placeholder
-from ..mesh import dr_object, host_of
+from ..mesh import dr_object, host_of, route_destinations
 
 RULE = Rule(
     id="MKB-105",
@@ -21,19 +21,6 @@ RULE = Rule(
 )
 
 
-def destinations(vs):
-    """(section, description, destination dict) for every route destination and mirror."""
-    for section in ("http", "tcp", "tls"):
-        for i, route in enumerate(vs.spec.get(section) or ()):
-            for j, dest in enumerate(route.get("route") or ()):
-                d = dest.get("destination") or {}
-                if d:
-                    yield f"spec.{section}[{i}].route[{j}]", d
-            mirror = route.get("mirror")
-            if mirror:
-                yield f"spec.{section}[{i}].mirror", mirror
-
-
 @RULE
 def check(snapshot):
     if snapshot.scanned.get("DestinationRule", 0) == 0 and not snapshot.of_kind("DestinationRule"):
@@ -41,7 +28,7 @@ def check(snapshot):
     findings = []
     for vs in snapshot.of_kind("VirtualService"):
         missing = []
-        for where, dest in destinations(vs):
+        for where, dest, _ in route_destinations(vs):
             subset, host = dest.get("subset"), dest.get("host")
             if not subset or not isinstance(host, str):
                 continue

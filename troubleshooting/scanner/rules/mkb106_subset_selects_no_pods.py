@@ -17,7 +17,7 @@ RULE = Rule(
         "A subset of a DestinationRule for a Kubernetes Service whose labels, together with the Service's "
         "selector, match no pod in the Service's namespace (IST0173). Traffic routed to the subset gets 503 "
         "'no healthy upstream' (UH). Node topology labels are ignored like istioctl does. Only evaluated when the "
-        "snapshot contains pods."
+        "snapshot contains pods, and only for Services that have pods (a Service without any is MKB-116's case)."
     ),
 )
 
@@ -34,6 +34,8 @@ def check(snapshot):
         if svc is None or not svc.spec.get("selector"):
             continue
         pods = [p for p in snapshot.pods_of_service(svc) if p.spec["phase"] not in ("Succeeded", "Failed")]
+        if not pods:
+            continue  # the Service itself has no pods: MKB-116 reports that once, not once per subset
         empty = []
         for i, subset in enumerate(dr.spec.get("subsets") or ()):
             labels = {k: v for k, v in (subset.get("labels") or {}).items() if not k.startswith(_TOPOLOGY)}
