@@ -169,3 +169,34 @@ def test_yaml_the_item_splitter_cannot_cut_safely_is_parsed_whole(tmp_path):
             'kind: List\n')
     snap = load_paths([write(tmp_path, "odd.yaml", text)])
     assert snap.scanned == {"Service": 2}
+
+
+def test_kubectl_json_lists_are_parsed_item_by_item_with_the_same_result(tmp_path, monkeypatch):
+    from troubleshooting.scanner import loaders
+
+    docs = [POD, {"apiVersion": "v1", "kind": "List", "items": [{**POD, "metadata": {"name": "p2", "namespace": "x"}}]},
+            {"metadata": {"name": "svc", "namespace": "x"}, "spec": {"ports": [{"port": 80, "name": "http"}]}},
+            "not an object", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}]
+    # kubectl's key order: the List's kind comes after its items, so kind-less items wait for it
+    text = json.dumps({"apiVersion": "v1", "items": docs, "kind": "ServiceList", "metadata": {}}, indent=4)
+    path = write(tmp_path, "kubectl.json", text)
+    calls = []
+    original = loaders._load_json_list_items
+    monkeypatch.setattr(loaders, "_load_json_list_items", lambda *a: calls.append(original(*a)) or calls[-1])
+    fast = load_paths([path])
+    monkeypatch.setattr(loaders, "_load_json_list_items", lambda *a: None)
+    whole = load_paths([path])
+
+    assert calls == [4] and _objects(fast) == _objects(whole)  # 2 Pods, a Service and the ignored Widget
+    assert fast.scanned == whole.scanned == {"Pod": 2, "Service": 1}
+    assert fast.warnings == whole.warnings
+
+
+@pytest.mark.parametrize("text", [
+    '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a}}]}',  # unclosed string
+    '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}}]',  # cut short
+    '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}} {"kind": "Pod"}]}',
+])
+def test_broken_json_lists_get_the_parsers_message_not_a_half_loaded_snapshot(tmp_path, text):
+    with pytest.raises(LoadError, match=r"not valid JSON: .* \(line 1, column \d+\)$"):
+        load_paths([write(tmp_path, "broken.json", text)])

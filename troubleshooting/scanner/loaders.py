@@ -176,6 +176,15 @@ def load_bytes(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
 
 def _load_json(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None  # json.loads below says what is wrong
+    if text is not None:
+        count = _load_json_list_items(text, origin, builder)
+        if count is not None:
+            return count
+        del text
+    try:
         doc = json.loads(data)
     except UnicodeDecodeError:
         raise LoadError(f"{origin}: not valid UTF-8 text") from None
@@ -187,6 +196,73 @@ def _load_json(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
         except LoadError:
             raise LoadError(f"{origin}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     return _add_top(doc, origin, builder)
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _load_json_list_items(text: str, origin: str, builder: SnapshotBuilder) -> int | None:
+    """Parse and slim a ``kubectl get -o json`` List item by item; None when the shortcut does not apply.
+
+    Like ``_split_list`` for YAML: ``json.loads`` of the whole file would hold every full object at
+    once (gigabytes for 100k objects, and the allocation grows faster than the file). Here each item is
+    decoded by the C scanner on its own and slimmed before the next, so memory stays at one item plus
+    the slimmed objects. Anything unexpected returns None and the file is parsed whole, which also
+    produces the error message for bad input.
+    """
+    decode, space = _JSON_DECODER.raw_decode, _JSON_SPACE.match
+    part = SnapshotBuilder(builder.source)
+    header, pending, count, seen_items = {}, [], 0, False
+    try:
+        pos = space(text, 0).end()
+        if text[pos:pos + 1] != "{":
+            return None
+        pos = space(text, pos + 1).end()
+        while True:
+            key, pos = decode(text, pos)
+            pos = space(text, pos).end()
+            if type(key) is not str or text[pos:pos + 1] != ":":
+                return None
+            pos = space(text, pos + 1).end()
+            if key == "items" and text[pos:pos + 1] == "[":
+                if seen_items:
+                    return None  # a repeated key: json.loads keeps the last, so let it decide
+                seen_items = True
+                pos = space(text, pos + 1).end()
+                while text[pos:pos + 1] != "]":
+                    item, pos = decode(text, pos)
+                    if type(item) is dict and item.get("kind") and item.get("apiVersion"):
+                        count += part.add(item, origin, depth=1)
+                    else:  # needs the List's kind and apiVersion, which kubectl writes after the items
+                        pending.append(item)
+                    pos = space(text, pos).end()
+                    if text[pos:pos + 1] == ",":
+                        pos = space(text, pos + 1).end()
+                    elif text[pos:pos + 1] != "]":
+                        return None
+                pos += 1
+            else:
+                header[key], pos = decode(text, pos)
+            pos = space(text, pos).end()
+            separator = text[pos:pos + 1]
+            pos = space(text, pos + 1).end()
+            if separator == "}":
+                break
+            if separator != ",":
+                return None
+    except json.JSONDecodeError:
+        return None
+    kind = header.get("kind")
+    if pos != len(text) or not seen_items or type(kind) is not str or not kind.endswith("List"):
+        return None
+    item_kind = kind[:-4] if kind != "List" else ""
+    api = header.get("apiVersion")
+    item_api = api if item_kind and type(api) is str else ""
+    for item in pending:
+        count += part.add(item, origin, item_kind, item_api, depth=1)
+    builder.absorb(part)
+    return count
 
 
 def _load_json_stream(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
