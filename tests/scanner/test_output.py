@@ -1,6 +1,7 @@
 """Output formats: text for terminals, JSON/YAML for machines, SARIF 2.1.0 for code scanning."""
 
 import json
+import re
 
 import yaml
 
@@ -59,3 +60,38 @@ def test_sarif_is_a_valid_2_1_0_log_with_rules_locations_and_fingerprints():
         assert len(result["partialFingerprints"]["meshkbFingerprint/v1"]) == 24
     levels = {r["ruleId"]: r["level"] for r in run_["results"]}
     assert levels == {"MKB-002": "error", "MKB-003": "error", "MKB-006": "note"}
+
+
+def _sarif_lines(paths):
+    from troubleshooting.scanner import load_paths, scan
+
+    log = json.loads(render(scan(load_paths([str(p) for p in paths])), "sarif"))
+    return {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]):
+            r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in log["runs"][0]["results"]}
+
+
+def _object_at(text: str, line: int) -> str:
+    """The lines of one object: from where SARIF points up to the next document or List item."""
+    rest = text.splitlines()[line - 1:]
+    end = next((i for i, row in enumerate(rest) if i and re.match(r"---|- |    \{|        \{", row)), len(rest))
+    return "\n".join(rest[:end])
+
+
+def test_sarif_points_at_the_line_where_each_flagged_object_starts(tmp_path):
+    from tests.scanner.support import FIXTURES
+
+    manifests = (FIXTURES / "seed3-gateway-duplicate-tls-host.yaml").read_text()
+    kubectl_json = json.dumps({"apiVersion": "v1", "items": fixture_docs("seed2-externalname-hijacks-port.yaml"),
+                               "kind": "List", "metadata": {}}, indent=4)
+    kubectl_yaml = yaml.safe_dump({"apiVersion": "v1", "items": fixture_docs("seed2-externalname-hijacks-port.yaml"),
+                                   "kind": "List", "metadata": {}}, sort_keys=True)
+    for name, text, shape in [("manifests.yaml", manifests, "name: {}"), ("list.json", kubectl_json, '"name": "{}"'),
+                              ("list.yaml", kubectl_yaml, "name: {}")]:
+        path = tmp_path / name
+        path.write_text(text)
+        lines = _sarif_lines([path])
+        assert lines, name
+        for (rule, resource), line in lines.items():
+            found = _object_at(text, line)
+            assert re.match(r"apiVersion: |- |\s*\{$", found.split("\n")[0]), (name, rule, line)  # its first line
+            assert shape.format(resource) in found, (name, rule, line)

@@ -130,6 +130,7 @@ def scan(snapshot, *, suppress=(), namespaces=None, rules=None, base_url: str = 
             finding.documentation_url = documentation_url(base_url, finding.article)
             obj = snapshot.get(finding.resource.kind, finding.resource.namespace, finding.resource.name)
             finding.origin = obj.origin if obj is not None else ""
+            finding.line = obj.line if obj is not None else 0
             seen.setdefault(finding.fingerprint, finding)
     wanted = set(namespaces) if namespaces else None
     findings, suppressed = [], []

@@ -158,6 +158,7 @@ class Finding:
     discriminator: str = ""
     documentation_url: str = ""
     origin: str = ""  # the file (or "cluster") the resource came from; used by SARIF
+    line: int = 0  # where the resource starts in that file, 0 when unknown
 
     @property
     def fingerprint(self) -> str:

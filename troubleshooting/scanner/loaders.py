@@ -198,6 +198,19 @@ def _load_json(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
     return _add_top(doc, origin, builder)
 
 
+class _LineCounter:
+    """1-based line numbers of increasing offsets into one text, counting each newline once."""
+
+    def __init__(self, text):
+        self.text, self.offset, self.line = text, 0, 1
+        self.newline = b"\n" if isinstance(text, bytes) else "\n"
+
+    def at(self, offset: int) -> int:
+        self.line += self.text.count(self.newline, self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _JSON_DECODER = json.JSONDecoder()
 
@@ -214,6 +227,7 @@ def _load_json_list_items(text: str, origin: str, builder: SnapshotBuilder) -> i
     decode, space = _JSON_DECODER.raw_decode, _JSON_SPACE.match
     part = SnapshotBuilder(builder.source)
     header, pending, count, seen_items = {}, [], 0, False
+    lines = _LineCounter(text)
     try:
         pos = space(text, 0).end()
         if text[pos:pos + 1] != "{":
@@ -231,11 +245,12 @@ def _load_json_list_items(text: str, origin: str, builder: SnapshotBuilder) -> i
                 seen_items = True
                 pos = space(text, pos + 1).end()
                 while text[pos:pos + 1] != "]":
+                    line = lines.at(pos)
                     item, pos = decode(text, pos)
                     if type(item) is dict and item.get("kind") and item.get("apiVersion"):
-                        count += part.add(item, origin, depth=1)
+                        count += part.add(item, origin, depth=1, line=line)
                     else:  # needs the List's kind and apiVersion, which kubectl writes after the items
-                        pending.append(item)
+                        pending.append((item, line))
                     pos = space(text, pos).end()
                     if text[pos:pos + 1] == ",":
                         pos = space(text, pos + 1).end()
@@ -259,8 +274,8 @@ def _load_json_list_items(text: str, origin: str, builder: SnapshotBuilder) -> i
     item_kind = kind[:-4] if kind != "List" else ""
     api = header.get("apiVersion")
     item_api = api if item_kind and type(api) is str else ""
-    for item in pending:
-        count += part.add(item, origin, item_kind, item_api, depth=1)
+    for item, line in pending:
+        count += part.add(item, origin, item_kind, item_api, depth=1, line=line)
     builder.absorb(part)
     return count
 
@@ -270,26 +285,28 @@ def _load_json_stream(data: bytes, origin: str, builder: SnapshotBuilder) -> int
     text = data.decode("utf-8")
     decoder = json.JSONDecoder()
     pos, count, end = 0, 0, len(text)
+    lines = _LineCounter(text)
     while True:
         while pos < end and text[pos].isspace():
             pos += 1
         if pos >= end:
             return count
+        line = lines.at(pos)
         try:
             doc, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise LoadError(f"{origin}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-        count += _add_top(doc, origin, builder)
+        count += _add_top(doc, origin, builder, line)
 
 
-def _add_top(doc, origin: str, builder: SnapshotBuilder) -> int:
+def _add_top(doc, origin: str, builder: SnapshotBuilder, line: int = 0) -> int:
     if type(doc) is list:  # a bare array of objects
         count = 0
         for i in range(len(doc)):
-            count += builder.add(doc[i], origin)
+            count += builder.add(doc[i], origin, line=line)
             doc[i] = None
         return count
-    return builder.add(doc, origin)
+    return builder.add(doc, origin, line=line)
 
 
 def _load_yaml(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
@@ -302,15 +319,20 @@ def _load_yaml(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
             if count is not None:
                 builder.absorb(part)
                 return count
-    loader = _GuardedLoader if guarded else _BaseLoader
+    loader = (_GuardedLoader if guarded else _BaseLoader)(data)
     count = 0
     try:
-        for doc in yaml.load_all(data, Loader=loader):
+        # yaml.load_all, unrolled to learn where each document starts
+        while loader.check_node():
+            node = loader.get_node()
+            doc = loader.construct_document(node)
             if guarded and _repeats_containers(doc):
                 raise LoadError(f"{origin}: YAML aliases repeat whole Lists (an alias bomb?); refusing to expand")
-            count += _add_top(doc, origin, builder)
+            count += _add_top(doc, origin, builder, node.start_mark.line + 1)
     except yaml.YAMLError as exc:
         raise LoadError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from None
+    finally:
+        loader.dispose()
     return count
 
 
@@ -364,6 +386,7 @@ def _load_list_items(data: bytes, split, origin: str, builder: SnapshotBuilder) 
     item_kind = kind[:-4] if kind != "List" else ""
     item_api = header.get("apiVersion") if item_kind and isinstance(header.get("apiVersion"), str) else ""
     count = 0
+    lines = _LineCounter(data)
     for start, end in items:
         try:
             parsed = yaml.load(data[start:end], Loader=_BaseLoader)
@@ -371,7 +394,7 @@ def _load_list_items(data: bytes, split, origin: str, builder: SnapshotBuilder) 
             return None  # e.g. a quoted scalar continued at column 0: parse the file whole instead
         if type(parsed) is not list or len(parsed) != 1:
             return None
-        count += builder.add(parsed[0], origin, item_kind, item_api, depth=1)
+        count += builder.add(parsed[0], origin, item_kind, item_api, depth=1, line=lines.at(start))
     return count
 
 

@@ -110,7 +110,7 @@ def sarif(report: Report) -> dict:
             ]
         }
         if f.origin and f.origin not in ("stdin", "cluster") and not f.origin.startswith("cluster"):
-            location["physicalLocation"] = {"artifactLocation": {"uri": f.origin}, "region": {"startLine": 1}}
+            location["physicalLocation"] = {"artifactLocation": {"uri": f.origin}, "region": {"startLine": f.line or 1}}
         result = {
             "ruleId": f.rule,
             "level": SARIF_LEVELS[f.severity],

@@ -77,6 +77,7 @@ class Obj:
     origin: str = ""
     api_version: str = ""
     extra: dict | None = None
+    line: int = 0  # where the object starts in its file (1-based), 0 when unknown
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -516,8 +517,12 @@ class SnapshotBuilder:
         self._items = 0
 
     # The hot path: called once per object, keep it lean.
-    def add(self, doc, origin: str = "", default_kind: str = "", default_api: str = "", depth: int = 0) -> int:
-        """Add one document (an object or a List of them); returns how many objects it held."""
+    def add(self, doc, origin: str = "", default_kind: str = "", default_api: str = "", depth: int = 0,
+            line: int = 0) -> int:
+        """Add one document (an object or a List of them); returns how many objects it held.
+
+        ``line`` is where the document starts in ``origin`` (1-based; 0 when unknown): SARIF points there.
+        """
         if type(doc) is not dict:
             if doc is not None:
                 self.non_objects += 1
@@ -530,7 +535,7 @@ class SnapshotBuilder:
             self.warnings.add(f"ignored documents without a kind in {origin or 'input'}")
             return 0
         if kind.endswith("List"):
-            return self._add_list(doc, kind, api, origin, depth)
+            return self._add_list(doc, kind, api, origin, depth, line)
         self._items += 1
         if self._items > self.MAX_ITEMS:
             raise BadObject(f"more than {self.MAX_ITEMS} objects: refusing to go on (a YAML alias bomb?)")
@@ -542,7 +547,7 @@ class SnapshotBuilder:
             self.ignored[label] += 1
             return 1
         try:
-            obj = self._slim(doc, kind, origin)
+            obj = self._slim(doc, kind, origin, line)
         except BadObject as exc:
             md = doc.get("metadata")
             name = md.get("name") if type(md) is dict else None
@@ -557,7 +562,7 @@ class SnapshotBuilder:
         self.objects[key] = obj
         return 1
 
-    def _add_list(self, doc, kind, api, origin, depth) -> int:
+    def _add_list(self, doc, kind, api, origin, depth, line=0) -> int:
         if depth >= self.MAX_LIST_DEPTH:
             raise BadObject(f"Lists nested more than {self.MAX_LIST_DEPTH} deep")
         items = doc.get("items")
@@ -569,11 +574,11 @@ class SnapshotBuilder:
         item_kind = kind[:-4] if kind != "List" else ""
         count = 0
         for i in range(len(items)):
-            count += self.add(items[i], origin, item_kind, api if item_kind else "", depth + 1)
+            count += self.add(items[i], origin, item_kind, api if item_kind else "", depth + 1, line)
             items[i] = None  # release the full object as soon as it is slimmed
         return count
 
-    def _slim(self, doc: dict, kind: str, origin: str) -> Obj:
+    def _slim(self, doc: dict, kind: str, origin: str, line: int = 0) -> Obj:
         md = doc.get("metadata")
         if type(md) is not dict:
             raise BadObject("metadata is missing")
@@ -625,6 +630,7 @@ class SnapshotBuilder:
             origin,
             doc.get("apiVersion") or "",
             extra,
+            line,
         )
 
     def absorb(self, other: "SnapshotBuilder") -> None:
