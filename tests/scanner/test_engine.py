@@ -90,3 +90,22 @@ def test_an_empty_mesh_has_no_findings():
         metadata: {name: plain}
     """)
     assert run(docs).findings == []
+
+
+def test_discovery_selectors_in_the_mesh_config_are_named_in_a_warning():
+    mesh = """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: istio, namespace: istio-system}
+        data:
+          mesh: |
+            discoverySelectors:
+            - matchLabels: {istio-discovery: enabled}
+    """
+    warnings = run(docs_from_yaml(mesh)).warnings
+    assert [w for w in warnings if "discoverySelectors" in w] == [
+        "ConfigMap istio-system/istio sets discoverySelectors: istiod ignores the namespaces they do not select, "
+        "while meshkb checks every namespace, so findings in unselected namespaces may not apply"
+    ]
+    assert not [w for w in run(docs_from_yaml(mesh.replace("discoverySelectors", "accessLogFile"))).warnings
+                if "discoverySelectors" in w]

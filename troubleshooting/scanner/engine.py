@@ -115,7 +115,7 @@ def scan(snapshot, *, suppress=(), namespaces=None, rules=None, base_url: str = 
     """
     patterns = [s if isinstance(s, Suppression) else Suppression.parse(s) for s in suppress]
     selected = rules if rules is not None else all_rules()
-    warnings = list(snapshot.warnings)
+    warnings = list(snapshot.warnings) + _scope_warnings(snapshot)
     seen: dict[str, Finding] = {}
     from .loaders import paused_gc
 
@@ -156,3 +156,13 @@ def scan(snapshot, *, suppress=(), namespaces=None, rules=None, base_url: str = 
         rules=selected,
         base_url=base_url,
     )
+
+
+def _scope_warnings(snapshot) -> list[str]:
+    """Say so when istiod sees less of the cluster than meshkb checks."""
+    return [
+        f"{config['_source']} sets discoverySelectors: istiod ignores the namespaces they do not select, while "
+        f"meshkb checks every namespace, so findings in unselected namespaces may not apply"
+        for _, config in sorted(snapshot.mesh_configs().items())
+        if config.get("discoverySelectors")
+    ]
