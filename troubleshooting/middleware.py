@@ -19,7 +19,10 @@ class ApiTokenMiddleware:
         header = request.headers.get("Authorization")
         if header is not None and request.path.startswith("/api/"):
             scheme, _, key = header.strip().partition(" ")
-            if scheme.lower() != "bearer" or not key.strip():
+            if scheme.lower() != "bearer":
+                # e.g. Basic credentials a reverse proxy in front of meshkb asked the browser for: not ours
+                return self.get_response(request)
+            if not key.strip():
                 return JsonResponse({"error": "Authorization header: expected 'Bearer <API token>'"}, status=401)
             user = ApiToken.user_for(key.strip())
             if user is None:
