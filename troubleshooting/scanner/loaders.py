@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from .snapshot import BadObject, Snapshot, SnapshotBuilder
+from .snapshot import BadObject, Snapshot, SnapshotBuilder, list_item_defaults
 
 try:  # libyaml bindings: an order of magnitude faster than the pure-Python parser
     _BaseLoader = yaml.CSafeLoader
@@ -176,21 +176,17 @@ def load_bytes(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
 
 def _load_json(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None  # json.loads below says what is wrong
-    if text is not None:
-        count = _load_json_list_items(text, origin, builder)
-        if count is not None:
-            return count
-        del text
-    try:
-        doc = json.loads(data)
+        text = data.decode("utf-8")  # once, for every path below
     except UnicodeDecodeError:
         raise LoadError(f"{origin}: not valid UTF-8 text") from None
+    count = _load_json_list_items(text, origin, builder)
+    if count is not None:
+        return count
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
-            return _load_json_stream(data, origin, builder)
+            return _load_json_stream(text, origin, builder)
         try:  # YAML flow style also starts with { or [
             return _load_yaml(data, origin, builder)
         except LoadError:
@@ -271,18 +267,15 @@ def _load_json_list_items(text: str, origin: str, builder: SnapshotBuilder) -> i
     kind = header.get("kind")
     if pos != len(text) or not seen_items or type(kind) is not str or not kind.endswith("List"):
         return None
-    item_kind = kind[:-4] if kind != "List" else ""
-    api = header.get("apiVersion")
-    item_api = api if item_kind and type(api) is str else ""
+    item_kind, item_api = list_item_defaults(kind, header.get("apiVersion"))
     for item, line in pending:
         count += part.add(item, origin, item_kind, item_api, depth=1, line=line)
     builder.absorb(part)
     return count
 
 
-def _load_json_stream(data: bytes, origin: str, builder: SnapshotBuilder) -> int:
+def _load_json_stream(text: str, origin: str, builder: SnapshotBuilder) -> int:
     """Several JSON documents one after the other (``kubectl get a -o json; kubectl get b -o json``)."""
-    text = data.decode("utf-8")
     decoder = json.JSONDecoder()
     pos, count, end = 0, 0, len(text)
     lines = _LineCounter(text)
@@ -382,9 +375,7 @@ def _load_list_items(data: bytes, split, origin: str, builder: SnapshotBuilder) 
         return None
     if type(header) is not dict or not isinstance(header.get("kind"), str) or not header["kind"].endswith("List"):
         return None
-    kind = header["kind"]
-    item_kind = kind[:-4] if kind != "List" else ""
-    item_api = header.get("apiVersion") if item_kind and isinstance(header.get("apiVersion"), str) else ""
+    item_kind, item_api = list_item_defaults(header["kind"], header.get("apiVersion"))
     count = 0
     lines = _LineCounter(data)
     for start, end in items:

@@ -501,6 +501,13 @@ class Warnings:
         return len(self._order)
 
 
+def list_item_defaults(kind: str, api) -> tuple[str, str]:
+    """The kind and apiVersion a List gives items that lack them: a ``PodList`` of ``v1`` holds ``v1`` Pods;
+    a plain ``List`` gives nothing."""
+    item_kind = kind[:-4] if kind != "List" else ""
+    return item_kind, (api if item_kind and type(api) is str else "")
+
+
 class SnapshotBuilder:
     """Collects raw objects (dicts from JSON/YAML or the API), validates and slims each at once."""
 
@@ -571,10 +578,10 @@ class SnapshotBuilder:
         if type(items) is not list:
             self.warnings.add(f"ignored a {kind} whose items are not a list in {origin or 'input'}")
             return 0
-        item_kind = kind[:-4] if kind != "List" else ""
+        item_kind, item_api = list_item_defaults(kind, api)
         count = 0
         for i in range(len(items)):
-            count += self.add(items[i], origin, item_kind, api if item_kind else "", depth + 1, line)
+            count += self.add(items[i], origin, item_kind, item_api, depth + 1, line)
             items[i] = None  # release the full object as soon as it is slimmed
         return count
 
