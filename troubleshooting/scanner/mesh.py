@@ -200,7 +200,10 @@ def _peer_authentications(snapshot: Snapshot, pod: Obj) -> tuple[Obj | None, lis
 
 def peer_authentication_mode(snapshot: Snapshot, pod: Obj, port=None) -> tuple[str, Obj | None]:
     """The effective mTLS mode for a workload port: workload policy > namespace > mesh root; default PERMISSIVE."""
-    workload_pa, chain = _peer_authentications(snapshot, pod)
+    return _mode_in_chain(*_peer_authentications(snapshot, pod), port)
+
+
+def _mode_in_chain(workload_pa: Obj | None, chain: list[Obj], port=None) -> tuple[str, Obj | None]:
     for pa in chain:
         if port is not None and pa is workload_pa:
             level = (pa.spec.get("portLevelMtls") or {}).get(str(port)) or (pa.spec.get("portLevelMtls") or {}).get(port)
@@ -217,12 +220,12 @@ def mtls_disabled(snapshot: Snapshot, pod: Obj) -> Obj | None:
 
     None too when a port-level exception of the workload's own policy accepts mTLS on some port.
     """
-    mode, pa = peer_authentication_mode(snapshot, pod)
+    workload_pa, chain = _peer_authentications(snapshot, pod)
+    mode, pa = _mode_in_chain(workload_pa, chain)
     if mode != "DISABLE":
         return None
-    workload_pa, _ = _peer_authentications(snapshot, pod)
     for port in (workload_pa.spec.get("portLevelMtls") or {}) if workload_pa is not None else ():
-        if peer_authentication_mode(snapshot, pod, port)[0] != "DISABLE":
+        if _mode_in_chain(workload_pa, chain, port)[0] != "DISABLE":
             return None
     return pa
 
