@@ -47,8 +47,8 @@ class Command(MeshkbCommand):
         prefix = options["prefix"].rstrip("…").rstrip(".")
         if len(prefix) < 8:
             raise InputError("apitoken revoke: give at least the first 8 characters shown by `apitoken list`")
-        matches = list(ApiToken.objects.filter(prefix__startswith=prefix[:12]))
-        matches = [t for t in matches if t.prefix.startswith(prefix[:12])]
+        # Keys are case-sensitive, but SQLite's LIKE behind __startswith is not: the database narrows, Python decides.
+        matches = [t for t in ApiToken.objects.filter(prefix__startswith=prefix[:12]) if t.prefix.startswith(prefix[:12])]
         if not matches:
             raise InputError(f"apitoken revoke: no token starts with '{prefix}'")
         if len(matches) > 1:
